@@ -1,0 +1,247 @@
+"""People and what happens to their accounts: users, one-time tokens, logins, audit, outbox.
+
+One User model serves everyone in a district. Platform operators (superusers of
+the bare domain) are the only users without a district.
+"""
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+from schools.models import District, School, YearGroup
+
+
+class Role(models.TextChoices):
+    DISTRICT_ADMIN = "district_admin", "District admin"
+    SCHOOL_ADMIN = "school_admin", "School admin"
+    TEACHER = "teacher", "Teacher"
+    STUDENT = "student", "Student"
+    GUARDIAN = "guardian", "Guardian"
+
+
+STAFF_ROLES = {Role.DISTRICT_ADMIN, Role.SCHOOL_ADMIN, Role.TEACHER}
+ADMIN_ROLES = {Role.DISTRICT_ADMIN, Role.SCHOOL_ADMIN}
+
+
+class Status(models.TextChoices):
+    INVITED = "invited", "Invited"
+    ACTIVE = "active", "Active"
+    DEACTIVATED = "deactivated", "Deactivated"
+
+
+class Source(models.TextChoices):
+    MANUAL = "manual", "Manual"
+    IMPORT = "import", "Import"
+    ROSTER = "roster", "Roster"
+    SSO = "sso", "SSO"
+    SELF = "self", "Self-registered"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = False
+
+    def get_by_natural_key(self, username):
+        # Only Django's own commands (createsuperuser) ask this: they mean platform operators.
+        return self.with_scopes_disabled().get(district__isnull=True, username__iexact=username)
+
+    def create_superuser(self, username, email=None, password=None, **extra):
+        user = self.model(
+            username=username,
+            email=self.normalize_email(email or ""),
+            is_staff=True,
+            is_superuser=True,
+            status=Status.ACTIVE,
+            first_name=extra.get("first_name", ""),
+            last_name=extra.get("last_name", ""),
+        )
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    district = models.ForeignKey(
+        District, null=True, blank=True, on_delete=models.CASCADE, related_name="users"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.STUDENT)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    username = models.CharField(max_length=150)
+    email = models.EmailField(max_length=254, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.INVITED)
+    # Set when someone other than the user chose the password (admin, import, teacher).
+    must_change_password = models.BooleanField(default=False)
+    schools = models.ManyToManyField(School, blank=True, related_name="members")
+    year_group = models.ForeignKey(YearGroup, null=True, blank=True, on_delete=models.SET_NULL)
+    sis_id = models.CharField(max_length=255, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    managed_by_sis = models.BooleanField(default=False)
+    case_manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    access_denied = models.BooleanField(default=False)
+    is_staff = models.BooleanField(default=False, help_text="Platform operator (admin site).")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+
+    # Bumped on deactivation: part of the session hash, so every session of the user ends.
+    session_version = models.PositiveIntegerField(default=0)
+
+    objects = ScopedManager(_manager_class=UserManager, district="district")
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("username"), "district", name="user_username_unique_in_district"
+            ),
+            models.UniqueConstraint(
+                Lower("email"),
+                "district",
+                condition=~Q(email=""),
+                name="user_email_unique_in_district",
+            ),
+            models.UniqueConstraint(
+                Lower("username"),
+                condition=Q(district__isnull=True),
+                name="user_username_unique_platform",
+            ),
+            models.CheckConstraint(
+                condition=Q(district__isnull=False) | Q(is_superuser=True),
+                name="user_district_required",
+            ),
+        ]
+        indexes = [models.Index(fields=["district", "role", "status"])]
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    def get_session_auth_hash(self):
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac(
+            "rollbook.session", f"{self.password}:{self.session_version}", algorithm="sha256"
+        ).hexdigest()
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != Status.DEACTIVATED and not self.access_denied
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in ADMIN_ROLES
+
+    @property
+    def is_district_admin(self) -> bool:
+        return self.role == Role.DISTRICT_ADMIN
+
+
+class TokenPurpose(models.TextChoices):
+    ACTIVATE = "activate", "Activation"
+    RESET = "reset", "Password reset"
+
+
+class ActivationToken(models.Model):
+    """A one-time link. Only the SHA-256 of the token is kept; the token lives in the email."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tokens")
+    purpose = models.CharField(max_length=10, choices=TokenPurpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    # The email request this token answers: a retried task finds it and sends nothing new.
+    dispatch_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "purpose"])]
+
+    @property
+    def is_live(self) -> bool:
+        return self.used_at is None and self.voided_at is None and self.expires_at > timezone.now()
+
+
+class LoginEvent(models.Model):
+    """One sign-in attempt: for throttling now and login statistics later."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+    identifier = models.CharField(max_length=254)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    succeeded = models.BooleanField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["district", "identifier", "created_at"]),
+            models.Index(fields=["ip", "created_at"]),
+        ]
+
+
+class AuditEvent(models.Model):
+    """Who did what to whom, with the state before and after. Kept after users are deleted."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=80)
+    target_type = models.CharField(max_length=40, blank=True)
+    target_id = models.BigIntegerField(null=True, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["district", "-created_at"]),
+            models.Index(fields=["district", "target_type", "target_id"]),
+        ]
+
+    def __str__(self):
+        return f"{self.action} {self.target_label}"
+
+
+class OutboxMessage(models.Model):
+    """An email the in-app outbox backend kept instead of sending (development default)."""
+
+    district = models.ForeignKey(District, null=True, blank=True, on_delete=models.CASCADE)
+    to = models.TextField()
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

@@ -1,0 +1,189 @@
+"""Passwords and the emailed links that set them: activation, reset, change.
+
+The raw token of a link exists only inside the worker that sends the email: the
+service schedules the email, the task issues the token, mails it and marks it sent.
+"""
+
+import uuid
+
+from django.contrib.auth.password_validation import MinimumLengthValidator, validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import audit, emails
+from accounts.selectors import user_for_identifier
+from accounts.models import ActivationToken, Role, Status, TokenPurpose, User
+from accounts.tokens import token_check, token_issue, tokens_void
+from schools.models import District
+
+# Django's validator messages, said as what to do (UI.md: never "invalid").
+PASSWORD_MESSAGES = {
+    "password_too_common": "Choose a less common password: this one is on a list of "
+    "passwords people often use",
+    "password_entirely_numeric": "Include letters or symbols: a password cannot be only numbers",
+    "password_too_similar": "Choose a password that is less like your name, username or email",
+}
+
+
+def password_validate(*, user: User, password: str) -> None:
+    """The district's policy (minimum length) and Django's validators, in plain words."""
+    minimum = user.district.password_min_length if user.district_id else 8
+    messages = []
+    try:
+        validate_password(
+            password, user, password_validators=None
+        )
+    except ValidationError as error:
+        messages += [PASSWORD_MESSAGES.get(e.code, e.messages[0]) for e in error.error_list]
+    try:
+        MinimumLengthValidator(min_length=minimum).validate(password)
+    except ValidationError:
+        messages.insert(0, f"Enter a password with at least {minimum} characters")
+    if messages:
+        raise ValidationError(messages)
+
+
+def _schedule_token_email(*, user: User, purpose: str, actor: User | None) -> str:
+    from accounts.tasks import send_token_email
+
+    dispatch_key = uuid.uuid4().hex
+    actor_id = actor.pk if actor else None
+    transaction.on_commit(
+        lambda: send_token_email.delay(user.district_id, user.pk, purpose, dispatch_key, actor_id)
+    )
+    return dispatch_key
+
+
+def activation_send(*, user: User, actor: User | None) -> None:
+    """Emails an activation link (again), voiding any earlier link when it is sent."""
+    if user.status != Status.INVITED:
+        raise ValidationError(
+            "This account is already activated or deactivated: send a password reset instead"
+        )
+    if not user.email:
+        raise ValidationError("This account has no email address to send an invitation to")
+    with transaction.atomic():
+        _schedule_token_email(user=user, purpose=TokenPurpose.ACTIVATE, actor=actor)
+        audit.record(actor=actor, action="accounts.activation.sent", target=user)
+
+
+def token_email_deliver(
+    *, user_id: int, purpose: str, dispatch_key: str, actor_id: int | None
+) -> ActivationToken | None:
+    """Issues the token of one email request and sends it; a retry sends nothing twice."""
+    with transaction.atomic():
+        user = User.objects.select_related("district").filter(pk=user_id).first()
+        if user is None or not user.email or not user.is_active:
+            return None
+        if purpose == TokenPurpose.ACTIVATE and user.status != Status.INVITED:
+            return None
+        earlier = ActivationToken.objects.filter(
+            district=user.district, dispatch_key=dispatch_key
+        ).first()
+        if earlier and earlier.sent_at:
+            return earlier
+        if earlier:
+            earlier.delete()  # issued but never mailed: its raw value is gone
+        actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+        token, raw = token_issue(
+            user=user, purpose=purpose, dispatch_key=dispatch_key, created_by=actor
+        )
+    emails.token_link(user=user, token=token, raw=raw, inviter=actor)
+    ActivationToken.objects.filter(pk=token.pk).update(sent_at=timezone.now())
+    return token
+
+
+def _set_password(*, user: User, password: str, must_change: bool) -> None:
+    user.set_password(password)
+    user.must_change_password = must_change
+    user.password_changed_at = timezone.now()
+    if user.status == Status.INVITED:
+        user.status = Status.ACTIVE
+    user.save(
+        update_fields=["password", "must_change_password", "password_changed_at", "status",
+                       "updated_at"]
+    )
+    tokens_void(user=user)
+
+
+def _notify_password_changed(user: User) -> None:
+    from accounts.tasks import send_password_changed_email
+
+    if user.email:
+        transaction.on_commit(
+            lambda: send_password_changed_email.delay(user.district_id, user.pk)
+        )
+
+
+def _use_token(*, district: District, raw: str, purpose: str, password: str, action: str) -> User:
+    with transaction.atomic():
+        token = token_check(district=district, raw=raw, purpose=purpose, for_update=True)
+        user = token.user
+        password_validate(user=user, password=password)
+        before = {"status": user.status}
+        token.used_at = timezone.now()
+        token.save(update_fields=["used_at"])
+        _set_password(user=user, password=password, must_change=False)
+        audit.record(actor=user, action=action, target=user, before=before,
+                     after={"status": user.status})
+        if purpose == TokenPurpose.RESET:
+            _notify_password_changed(user)
+    return user
+
+
+def user_activate(*, district: District, raw_token: str, password: str) -> User:
+    """The invited user sets their first password through their link."""
+    return _use_token(district=district, raw=raw_token, purpose=TokenPurpose.ACTIVATE,
+                      password=password, action="accounts.user.activated")
+
+
+def password_reset(*, district: District, raw_token: str, password: str) -> User:
+    return _use_token(district=district, raw=raw_token, purpose=TokenPurpose.RESET,
+                      password=password, action="accounts.password.reset")
+
+
+def password_reset_request(*, district: District, identifier: str) -> None:
+    """Sends a reset link, or a fresh activation link to a user still invited. Says nothing
+    about whether the account exists: the caller shows the same page either way."""
+    user = user_for_identifier(district=district, identifier=identifier)
+    if user is None or not user.email or not user.is_active:
+        return
+    with transaction.atomic():
+        purpose = TokenPurpose.ACTIVATE if user.status == Status.INVITED else TokenPurpose.RESET
+        _schedule_token_email(user=user, purpose=purpose, actor=None)
+        audit.record(actor=None, action=f"accounts.{purpose}.requested", target=user)
+
+
+def password_change(*, user: User, current_password: str, new_password: str) -> User:
+    """The signed-in user changes their own password (also the forced first change)."""
+    errors = {}
+    if not user.check_password(current_password):
+        errors["current_password"] = ["Enter your current password correctly"]
+    elif current_password == new_password:
+        errors["new_password"] = ["Choose a new password that is different from the current one"]
+    else:
+        try:
+            password_validate(user=user, password=new_password)
+        except ValidationError as error:
+            errors["new_password"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        forced = user.must_change_password
+        _set_password(user=user, password=new_password, must_change=False)
+        audit.record(actor=user, action="accounts.password.changed", target=user,
+                     after={"forced": forced})
+        _notify_password_changed(user)
+    return user
+
+
+def password_set_by_admin(*, user: User, password: str, actor: User | None) -> User:
+    """An admin or teacher sets a password; the user must change it unless exempt."""
+    password_validate(user=user, password=password)
+    exempt = user.role == Role.STUDENT and user.district.students_exempt_from_password_change
+    with transaction.atomic():
+        _set_password(user=user, password=password, must_change=not exempt)
+        audit.record(actor=actor, action="accounts.password.set_by_admin", target=user,
+                     after={"must_change_password": not exempt})
+    return user

@@ -1,0 +1,218 @@
+"""Creating accounts and switching them on and off."""
+
+import re
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import audit
+from accounts.models import Role, Source, Status, User
+from accounts.tokens import tokens_void
+from schools.models import District, School, YearGroup
+
+PATTERN_FIELDS = {"first", "last", "f", "l"}
+
+
+def _slugify_name(value: str) -> str:
+    ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]", "", ascii_value.lower())
+
+
+def username_pattern_errors(pattern: str) -> list[str]:
+    """What is wrong with a district's username pattern, in words an admin can act on."""
+    fields = set(re.findall(r"\{([^{}]*)\}", pattern))
+    unknown = fields - PATTERN_FIELDS
+    if unknown:
+        names = ", ".join("{" + name + "}" for name in sorted(unknown))
+        return [f"Remove {names}: a pattern can use only {{first}}, {{last}}, {{f}} and {{l}}"]
+    if not fields & {"first", "last"}:
+        return ["Include {first} or {last} in the pattern, like {first}.{last}"]
+    literal = re.sub(r"\{[^{}]*\}", "", pattern)
+    if not re.fullmatch(r"[a-z0-9._-]*", literal):
+        return ["Use only lowercase letters, digits, dots, hyphens and underscores between fields"]
+    return []
+
+
+def username_generate(
+    *, district: District, first_name: str, last_name: str, taken: set[str] | None = None
+) -> str:
+    """The district's pattern filled in, with 2, 3... added until it is free."""
+    first, last = _slugify_name(first_name), _slugify_name(last_name)
+    base = district.username_pattern.format(
+        first=first, last=last, f=first[:1], l=last[:1]
+    ).strip("._-") or "user"
+    base = base[:140]
+    existing = {
+        name.lower()
+        for name in User.objects.filter(district=district, username__istartswith=base)
+        .values_list("username", flat=True)
+    } | {name.lower() for name in (taken or ())}
+    if base not in existing:
+        return base
+    n = 2
+    while f"{base}{n}" in existing:
+        n += 1
+    return f"{base}{n}"
+
+
+def _validate_new_user(
+    *, district: District, role: str, first_name: str, last_name: str, email: str,
+    username: str, password: str | None,
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not first_name:
+        errors["first_name"] = ["Enter a first name"]
+    if not last_name:
+        errors["last_name"] = ["Enter a last name"]
+    if role not in Role.values:
+        errors["role"] = ["Select a role"]
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = ["Enter an email address in the correct format, like name@school.org"]
+        else:
+            if User.objects.filter(district=district, email__iexact=email).exists():
+                errors["email"] = ["Another account in this district already uses this email address"]
+    elif not (role == Role.STUDENT and password):
+        errors["email"] = ["Enter an email address: the invitation to sign in is sent to it"]
+    if username:
+        if not re.fullmatch(r"[A-Za-z0-9._@+-]{2,150}", username):
+            errors["username"] = [
+                "Enter a username of 2 to 150 letters, digits and . _ @ + - (no spaces)"
+            ]
+        elif User.objects.filter(district=district, username__iexact=username).exists():
+            errors["username"] = ["This username is taken: choose another or leave it empty"]
+    return errors
+
+
+def user_create(
+    *,
+    district: District,
+    actor: User | None,
+    role: str,
+    first_name: str,
+    last_name: str,
+    email: str = "",
+    username: str = "",
+    schools: list[School] | tuple = (),
+    year_group: YearGroup | None = None,
+    password: str | None = None,
+    send_invitation: bool = True,
+    source: str = Source.MANUAL,
+    sis_id: str = "",
+    must_change_password: bool | None = None,
+) -> User:
+    """Creates one account. With a password (set by someone else) it is active and must be
+    changed at first sign-in; without one it is invited and gets an activation email."""
+    from accounts.services.credentials import activation_send, password_validate
+
+    first_name, last_name = first_name.strip(), last_name.strip()
+    email, username = email.strip(), username.strip()
+    errors = _validate_new_user(
+        district=district, role=role, first_name=first_name, last_name=last_name,
+        email=email, username=username, password=password,
+    )
+    foreign = [s for s in schools if s.district_id != district.pk]
+    if foreign or (year_group and year_group.district_id != district.pk):
+        errors["schools"] = ["Select schools and year groups of this district"]
+    if password and not errors:
+        probe = User(district=district, first_name=first_name, last_name=last_name,
+                     email=email, username=username)
+        try:
+            password_validate(user=probe, password=password)
+        except ValidationError as error:
+            errors["password"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        user = User(
+            district=district,
+            role=role,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            username=username
+            or username_generate(district=district, first_name=first_name, last_name=last_name),
+            year_group=year_group,
+            source=source,
+            sis_id=sis_id,
+        )
+        if password:
+            user.set_password(password)
+            user.status = Status.ACTIVE
+            exempt = role == Role.STUDENT and district.students_exempt_from_password_change
+            user.must_change_password = (
+                not exempt if must_change_password is None else must_change_password
+            )
+            user.password_changed_at = timezone.now()
+        else:
+            user.set_unusable_password()
+        user.save()
+        if schools:
+            user.schools.set(schools)
+        audit.record(
+            actor=actor,
+            action="accounts.user.created",
+            target=user,
+            after=user_snapshot(user),
+        )
+        if not password and email and send_invitation:
+            activation_send(user=user, actor=actor)
+    return user
+
+
+def user_snapshot(user: User) -> dict:
+    """The audited fields of an account (never its password)."""
+    return {
+        "role": user.role,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "username": user.username,
+        "email": user.email,
+        "status": user.status,
+        "year_group": user.year_group.name if user.year_group_id else None,
+        "schools": sorted(s.name for s in user.schools.all()) if user.pk else [],
+        "must_change_password": user.must_change_password,
+    }
+
+
+def user_deactivate(*, user: User, actor: User | None) -> User:
+    """Stops the user signing in: ends their sessions and voids their links."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk, district=user.district)
+        if user.status == Status.DEACTIVATED:
+            return user
+        if actor is not None and actor.pk == user.pk:
+            raise ValidationError("You cannot deactivate your own account")
+        before = {"status": user.status}
+        user.status = Status.DEACTIVATED
+        user.deactivated_at = timezone.now()
+        user.session_version += 1
+        user.save(update_fields=["status", "deactivated_at", "session_version", "updated_at"])
+        tokens_void(user=user)
+        audit.record(
+            actor=actor, action="accounts.user.deactivated", target=user,
+            before=before, after={"status": user.status},
+        )
+    return user
+
+
+def user_reactivate(*, user: User, actor: User | None) -> User:
+    """Lets a deactivated user sign in again; one who never set a password is invited again."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk, district=user.district)
+        if user.status != Status.DEACTIVATED:
+            return user
+        user.status = Status.ACTIVE if user.has_usable_password() else Status.INVITED
+        user.deactivated_at = None
+        user.save(update_fields=["status", "deactivated_at", "updated_at"])
+        audit.record(
+            actor=actor, action="accounts.user.reactivated", target=user,
+            before={"status": Status.DEACTIVATED}, after={"status": user.status},
+        )
+    return user
