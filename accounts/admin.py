@@ -34,7 +34,15 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(ActivationToken)
 class ActivationTokenAdmin(ReadOnlyAdmin):
-    list_display = ["user", "purpose", "created_at", "expires_at", "sent_at", "used_at", "voided_at"]
+    list_display = [
+        "user",
+        "purpose",
+        "created_at",
+        "expires_at",
+        "sent_at",
+        "used_at",
+        "voided_at",
+    ]
     list_filter = ["district", "purpose"]
     exclude = ["token_hash", "dispatch_key"]
 

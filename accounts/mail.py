@@ -51,7 +51,11 @@ class OutboxBackend(BaseEmailBackend):
 
         for message in email_messages:
             html = next(
-                (body for body, kind in getattr(message, "alternatives", []) if kind == "text/html"),
+                (
+                    body
+                    for body, kind in getattr(message, "alternatives", [])
+                    if kind == "text/html"
+                ),
                 "",
             )
             district_id = message.extra_headers.get(DISTRICT_HEADER)

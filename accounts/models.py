@@ -178,6 +178,9 @@ class ActivationToken(models.Model):
     class Meta:
         indexes = [models.Index(fields=["user", "purpose"])]
 
+    def __str__(self):
+        return f"{self.get_purpose_display()} link for user {self.user_id}"
+
     @property
     def is_live(self) -> bool:
         return self.used_at is None and self.voided_at is None and self.expires_at > timezone.now()
@@ -200,6 +203,9 @@ class LoginEvent(models.Model):
             models.Index(fields=["district", "identifier", "created_at"]),
             models.Index(fields=["ip", "created_at"]),
         ]
+
+    def __str__(self):
+        return f"{'Sign-in' if self.succeeded else 'Failed sign-in'} as {self.identifier}"
 
 
 class AuditEvent(models.Model):
@@ -245,3 +251,6 @@ class OutboxMessage(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.subject} to {self.to}"

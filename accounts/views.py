@@ -50,12 +50,16 @@ def login_view(request):
         ip = client_ip(request)
         if services.login_is_throttled(district=request.district, identifier=identifier, ip=ip):
             burn_hash(password)
-            services.login_record(district=request.district, identifier=identifier, ip=ip, user=None)
+            services.login_record(
+                district=request.district, identifier=identifier, ip=ip, user=None
+            )
             minutes = settings.LOGIN_THROTTLE["window_minutes"]
             form.add_error("identifier", LOGIN_THROTTLED.format(minutes=minutes))
         else:
             user = authenticate(request, username=identifier, password=password)
-            services.login_record(district=request.district, identifier=identifier, ip=ip, user=user)
+            services.login_record(
+                district=request.district, identifier=identifier, ip=ip, user=user
+            )
             if user is not None:
                 login(request, user)
                 return redirect(next_url or "schools:home")
@@ -73,7 +77,9 @@ def logout_view(request):
 def _invalid_link(request, error: TokenInvalid, purpose: str):
     status = 400 if error.reason == "unknown" else 410
     return render(
-        request, "accounts/link_invalid.html", {"reason": error.reason, "purpose": purpose},
+        request,
+        "accounts/link_invalid.html",
+        {"reason": error.reason, "purpose": purpose},
         status=status,
     )
 
@@ -101,29 +107,46 @@ def _token_page(request, raw: str, purpose: str, use, template: str, done_messag
             messages.success(request, done_message)
             return redirect("schools:home")
     return render(
-        request, template,
-        {"form": form, "account": token.user,
-         "min_length": str(request.district.password_min_length), **text},
+        request,
+        template,
+        {
+            "form": form,
+            "account": token.user,
+            "min_length": str(request.district.password_min_length),
+            **text,
+        },
     )
 
 
 def activate_view(request, token):
     return _token_page(
-        request, token, TokenPurpose.ACTIVATE, services.user_activate,
-        "accounts/activate.html", "Your account is active and you are signed in.",
-        {"heading": "Create a password",
-         "intro": f"Welcome to {request.district.name}. Create a password to activate your account.",
-         "button": "Activate account"},
+        request,
+        token,
+        TokenPurpose.ACTIVATE,
+        services.user_activate,
+        "accounts/activate.html",
+        "Your account is active and you are signed in.",
+        {
+            "heading": "Create a password",
+            "intro": f"Welcome to {request.district.name}. Create a password to activate your account.",
+            "button": "Activate account",
+        },
     )
 
 
 def password_reset_view(request, token):
     return _token_page(
-        request, token, TokenPurpose.RESET, services.password_reset,
-        "accounts/password_reset.html", "Your password has been changed and you are signed in.",
-        {"heading": "Choose a new password",
-         "intro": "Choose a new password for your account.",
-         "button": "Set new password"},
+        request,
+        token,
+        TokenPurpose.RESET,
+        services.password_reset,
+        "accounts/password_reset.html",
+        "Your password has been changed and you are signed in.",
+        {
+            "heading": "Choose a new password",
+            "intro": "Choose a new password for your account.",
+            "button": "Set new password",
+        },
     )
 
 
@@ -158,7 +181,11 @@ def password_change_view(request):
             messages.success(request, "Your password has been changed.")
             return redirect("schools:home")
     return render(
-        request, "accounts/password_change.html",
-        {"form": form, "forced": request.user.must_change_password,
-         "min_length": str(request.district.password_min_length)},
+        request,
+        "accounts/password_change.html",
+        {
+            "form": form,
+            "forced": request.user.must_change_password,
+            "min_length": str(request.district.password_min_length),
+        },
     )

@@ -10,22 +10,27 @@ class BrandingForm(forms.Form):
     logo = forms.FileField(label="Logo (optional)", required=False)
     remove_logo = forms.BooleanField(label="Remove the current logo", required=False)
     brand_colour = forms.CharField(
-        label="Brand colour", max_length=7,
+        label="Brand colour",
+        max_length=7,
         error_messages={"required": "Enter a brand colour, like #1d4f91"},
     )
     contact_line = forms.CharField(label="Contact line (optional)", required=False)
     terminology = forms.ChoiceField(
-        label="Call year groups", choices=District.Terminology.choices,
+        label="Call year groups",
+        choices=District.Terminology.choices,
         error_messages={"invalid_choice": "Select Year or Grade"},
     )
     username_pattern = forms.CharField(
-        label="Username pattern", max_length=60,
+        label="Username pattern",
+        max_length=60,
         error_messages={"required": "Enter a username pattern, like {first}.{last}"},
     )
     password_min_length = forms.IntegerField(
         label="Shortest password allowed (characters)",
-        error_messages={"required": "Enter the shortest password length, from 8 to 64",
-                        "invalid": "Enter the shortest password length as a number, like 10"},
+        error_messages={
+            "required": "Enter the shortest password length, from 8 to 64",
+            "invalid": "Enter the shortest password length as a number, like 10",
+        },
     )
     students_exempt_from_password_change = forms.BooleanField(
         label="Students keep the password a teacher sets (no change at first sign-in)",
@@ -33,13 +38,17 @@ class BrandingForm(forms.Form):
     )
     activation_days = forms.IntegerField(
         label="Activation links expire after (days)",
-        error_messages={"required": "Enter how many days activation links last, from 1 to 30",
-                        "invalid": "Enter the number of days as a number, like 7"},
+        error_messages={
+            "required": "Enter how many days activation links last, from 1 to 30",
+            "invalid": "Enter the number of days as a number, like 7",
+        },
     )
     reset_hours = forms.IntegerField(
         label="Password reset links expire after (hours)",
-        error_messages={"required": "Enter how many hours reset links last, from 1 to 72",
-                        "invalid": "Enter the number of hours as a number, like 24"},
+        error_messages={
+            "required": "Enter how many hours reset links last, from 1 to 72",
+            "invalid": "Enter the number of hours as a number, like 24",
+        },
     )
 
     def clean_brand_colour(self):

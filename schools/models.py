@@ -75,7 +75,9 @@ class School(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), "district", name="school_name_unique_in_district")
+            models.UniqueConstraint(
+                Lower("name"), "district", name="school_name_unique_in_district"
+            )
         ]
 
     def __str__(self):
@@ -110,9 +112,7 @@ class Classroom(models.Model):
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="classrooms")
     name = models.CharField(max_length=120)
     year_group = models.ForeignKey(YearGroup, null=True, blank=True, on_delete=models.SET_NULL)
-    teachers = models.ManyToManyField(
-        "accounts.User", blank=True, related_name="classrooms_taught"
-    )
+    teachers = models.ManyToManyField("accounts.User", blank=True, related_name="classrooms_taught")
     sis_id = models.CharField(max_length=255, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
 
@@ -121,9 +121,7 @@ class Classroom(models.Model):
     class Meta:
         ordering = ["school__name", "name"]
         constraints = [
-            models.UniqueConstraint(
-                Lower("name"), "school", name="classroom_name_unique_in_school"
-            )
+            models.UniqueConstraint(Lower("name"), "school", name="classroom_name_unique_in_school")
         ]
 
     def __str__(self):
@@ -141,6 +139,7 @@ class Enrollment(models.Model):
     objects = ScopedManager(district="district")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint("classroom", "student", name="enrollment_unique")
-        ]
+        constraints = [models.UniqueConstraint("classroom", "student", name="enrollment_unique")]
+
+    def __str__(self):
+        return f"Student {self.student_id} in classroom {self.classroom_id}"

@@ -12,8 +12,14 @@ from schools.branding import validate_brand_colour, validate_logo
 from schools.models import RESERVED_SLUGS, District, School, YearGroup, slug_validator
 
 SETTINGS_FIELDS = [
-    "brand_colour", "contact_line", "terminology", "username_pattern", "password_min_length",
-    "students_exempt_from_password_change", "activation_days", "reset_hours",
+    "brand_colour",
+    "contact_line",
+    "terminology",
+    "username_pattern",
+    "password_min_length",
+    "students_exempt_from_password_change",
+    "activation_days",
+    "reset_hours",
 ]
 
 
@@ -41,8 +47,13 @@ def district_create(*, name: str, slug: str, custom_domain: str = "", actor=None
         raise ValidationError(errors)
     with transaction.atomic():
         district = District.objects.create(name=name, slug=slug, custom_domain=custom_domain)
-        audit.record(actor=actor, action="schools.district.created", target=district,
-                     district=district, after={"name": name, "slug": slug})
+        audit.record(
+            actor=actor,
+            action="schools.district.created",
+            target=district,
+            district=district,
+            after={"name": name, "slug": slug},
+        )
     return district
 
 
@@ -89,8 +100,11 @@ def district_settings_update(
             return district
         district.save()
         audit.record(
-            actor=actor, action="schools.district.settings_updated", target=district,
-            district=district, before={k: before.get(k) for k in changed if k != "logo"},
+            actor=actor,
+            action="schools.district.settings_updated",
+            target=district,
+            district=district,
+            before={k: before.get(k) for k in changed if k != "logo"},
             after=changed,
         )
     return district
@@ -104,8 +118,9 @@ def school_create(*, district: District, name: str, code: str = "", actor=None) 
         raise ValidationError({"name": [f"This district already has a school called {name}"]})
     with transaction.atomic():
         school = School.objects.create(district=district, name=name, code=code.strip())
-        audit.record(actor=actor, action="schools.school.created", target=school,
-                     after={"name": name})
+        audit.record(
+            actor=actor, action="schools.school.created", target=school, after={"name": name}
+        )
     return school
 
 

@@ -44,16 +44,19 @@ def _branding_initial(district):
 @district_admin_required
 def branding_settings(request):
     district = request.district
-    form = BrandingForm(request.POST or None, request.FILES or None,
-                        initial=_branding_initial(district))
+    form = BrandingForm(
+        request.POST or None, request.FILES or None, initial=_branding_initial(district)
+    )
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in services.SETTINGS_FIELDS}
         upload = form.cleaned_data.get("logo")
         try:
             services.district_settings_update(
-                district=district, actor=request.user,
+                district=district,
+                actor=request.user,
                 logo=upload.read() if upload else None,
-                remove_logo=form.cleaned_data["remove_logo"], **data,
+                remove_logo=form.cleaned_data["remove_logo"],
+                **data,
             )
         except ValidationError as error:
             add_service_errors(form, error, "brand_colour")
@@ -61,7 +64,8 @@ def branding_settings(request):
             messages.success(request, "Branding and sign-in settings saved.")
             return redirect("schools:branding")
     return render(
-        request, "schools/branding.html",
+        request,
+        "schools/branding.html",
         {"form": form, "logo_max_kb": settings.LOGO_MAX_BYTES // 1024},
     )
 

@@ -5,6 +5,7 @@ service schedules the email, the task issues the token, mails it and marks it se
 """
 
 import uuid
+from datetime import timedelta
 
 from django.contrib.auth.password_validation import MinimumLengthValidator, validate_password
 from django.core.exceptions import ValidationError
@@ -12,10 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit, emails
+from accounts.models import ActivationToken, AuditEvent, Role, Status, TokenPurpose, User
 from accounts.selectors import user_for_identifier
-from accounts.models import ActivationToken, Role, Status, TokenPurpose, User
 from accounts.tokens import token_check, token_issue, tokens_void
 from schools.models import District
+
+RESET_REQUESTS_PER_HOUR = 5
 
 # Django's validator messages, said as what to do (UI.md: never "invalid").
 PASSWORD_MESSAGES = {
@@ -31,9 +34,7 @@ def password_validate(*, user: User, password: str) -> None:
     minimum = user.district.password_min_length if user.district_id else 8
     messages = []
     try:
-        validate_password(
-            password, user, password_validators=None
-        )
+        validate_password(password, user, password_validators=None)
     except ValidationError as error:
         messages += [PASSWORD_MESSAGES.get(e.code, e.messages[0]) for e in error.error_list]
     try:
@@ -101,8 +102,13 @@ def _set_password(*, user: User, password: str, must_change: bool) -> None:
     if user.status == Status.INVITED:
         user.status = Status.ACTIVE
     user.save(
-        update_fields=["password", "must_change_password", "password_changed_at", "status",
-                       "updated_at"]
+        update_fields=[
+            "password",
+            "must_change_password",
+            "password_changed_at",
+            "status",
+            "updated_at",
+        ]
     )
     tokens_void(user=user)
 
@@ -111,9 +117,7 @@ def _notify_password_changed(user: User) -> None:
     from accounts.tasks import send_password_changed_email
 
     if user.email:
-        transaction.on_commit(
-            lambda: send_password_changed_email.delay(user.district_id, user.pk)
-        )
+        transaction.on_commit(lambda: send_password_changed_email.delay(user.district_id, user.pk))
 
 
 def _use_token(*, district: District, raw: str, purpose: str, password: str, action: str) -> User:
@@ -125,8 +129,9 @@ def _use_token(*, district: District, raw: str, purpose: str, password: str, act
         token.used_at = timezone.now()
         token.save(update_fields=["used_at"])
         _set_password(user=user, password=password, must_change=False)
-        audit.record(actor=user, action=action, target=user, before=before,
-                     after={"status": user.status})
+        audit.record(
+            actor=user, action=action, target=user, before=before, after={"status": user.status}
+        )
         if purpose == TokenPurpose.RESET:
             _notify_password_changed(user)
     return user
@@ -134,13 +139,23 @@ def _use_token(*, district: District, raw: str, purpose: str, password: str, act
 
 def user_activate(*, district: District, raw_token: str, password: str) -> User:
     """The invited user sets their first password through their link."""
-    return _use_token(district=district, raw=raw_token, purpose=TokenPurpose.ACTIVATE,
-                      password=password, action="accounts.user.activated")
+    return _use_token(
+        district=district,
+        raw=raw_token,
+        purpose=TokenPurpose.ACTIVATE,
+        password=password,
+        action="accounts.user.activated",
+    )
 
 
 def password_reset(*, district: District, raw_token: str, password: str) -> User:
-    return _use_token(district=district, raw=raw_token, purpose=TokenPurpose.RESET,
-                      password=password, action="accounts.password.reset")
+    return _use_token(
+        district=district,
+        raw=raw_token,
+        purpose=TokenPurpose.RESET,
+        password=password,
+        action="accounts.password.reset",
+    )
 
 
 def password_reset_request(*, district: District, identifier: str) -> None:
@@ -149,6 +164,15 @@ def password_reset_request(*, district: District, identifier: str) -> None:
     user = user_for_identifier(district=district, identifier=identifier)
     if user is None or not user.email or not user.is_active:
         return
+    recent = AuditEvent.objects.filter(
+        district=district,
+        target_type="user",
+        target_id=user.pk,
+        action__in=["accounts.reset.requested", "accounts.activate.requested"],
+        created_at__gte=timezone.now() - timedelta(hours=1),
+    )
+    if recent.count() >= RESET_REQUESTS_PER_HOUR:
+        return  # nobody's inbox is flooded by someone else typing their name
     with transaction.atomic():
         purpose = TokenPurpose.ACTIVATE if user.status == Status.INVITED else TokenPurpose.RESET
         _schedule_token_email(user=user, purpose=purpose, actor=None)
@@ -172,8 +196,9 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
     with transaction.atomic():
         forced = user.must_change_password
         _set_password(user=user, password=new_password, must_change=False)
-        audit.record(actor=user, action="accounts.password.changed", target=user,
-                     after={"forced": forced})
+        audit.record(
+            actor=user, action="accounts.password.changed", target=user, after={"forced": forced}
+        )
         _notify_password_changed(user)
     return user
 
@@ -184,6 +209,10 @@ def password_set_by_admin(*, user: User, password: str, actor: User | None) -> U
     exempt = user.role == Role.STUDENT and user.district.students_exempt_from_password_change
     with transaction.atomic():
         _set_password(user=user, password=password, must_change=not exempt)
-        audit.record(actor=actor, action="accounts.password.set_by_admin", target=user,
-                     after={"must_change_password": not exempt})
+        audit.record(
+            actor=actor,
+            action="accounts.password.set_by_admin",
+            target=user,
+            after={"must_change_password": not exempt},
+        )
     return user

@@ -41,14 +41,18 @@ def username_generate(
 ) -> str:
     """The district's pattern filled in, with 2, 3... added until it is free."""
     first, last = _slugify_name(first_name), _slugify_name(last_name)
-    base = district.username_pattern.format(
-        first=first, last=last, f=first[:1], l=last[:1]
-    ).strip("._-") or "user"
+    base = (
+        district.username_pattern.format(first=first, last=last, f=first[:1], l=last[:1]).strip(
+            "._-"
+        )
+        or "user"
+    )
     base = base[:140]
     existing = {
         name.lower()
-        for name in User.objects.filter(district=district, username__istartswith=base)
-        .values_list("username", flat=True)
+        for name in User.objects.filter(district=district, username__istartswith=base).values_list(
+            "username", flat=True
+        )
     } | {name.lower() for name in (taken or ())}
     if base not in existing:
         return base
@@ -59,8 +63,14 @@ def username_generate(
 
 
 def _validate_new_user(
-    *, district: District, role: str, first_name: str, last_name: str, email: str,
-    username: str, password: str | None,
+    *,
+    district: District,
+    role: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    username: str,
+    password: str | None,
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not first_name:
@@ -76,7 +86,9 @@ def _validate_new_user(
             errors["email"] = ["Enter an email address in the correct format, like name@school.org"]
         else:
             if User.objects.filter(district=district, email__iexact=email).exists():
-                errors["email"] = ["Another account in this district already uses this email address"]
+                errors["email"] = [
+                    "Another account in this district already uses this email address"
+                ]
     elif not (role == Role.STUDENT and password):
         errors["email"] = ["Enter an email address: the invitation to sign in is sent to it"]
     if username:
@@ -113,15 +125,25 @@ def user_create(
     first_name, last_name = first_name.strip(), last_name.strip()
     email, username = email.strip(), username.strip()
     errors = _validate_new_user(
-        district=district, role=role, first_name=first_name, last_name=last_name,
-        email=email, username=username, password=password,
+        district=district,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        username=username,
+        password=password,
     )
     foreign = [s for s in schools if s.district_id != district.pk]
     if foreign or (year_group and year_group.district_id != district.pk):
         errors["schools"] = ["Select schools and year groups of this district"]
     if password and not errors:
-        probe = User(district=district, first_name=first_name, last_name=last_name,
-                     email=email, username=username)
+        probe = User(
+            district=district,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            username=username,
+        )
         try:
             password_validate(user=probe, password=password)
         except ValidationError as error:
@@ -196,8 +218,11 @@ def user_deactivate(*, user: User, actor: User | None) -> User:
         user.save(update_fields=["status", "deactivated_at", "session_version", "updated_at"])
         tokens_void(user=user)
         audit.record(
-            actor=actor, action="accounts.user.deactivated", target=user,
-            before=before, after={"status": user.status},
+            actor=actor,
+            action="accounts.user.deactivated",
+            target=user,
+            before=before,
+            after={"status": user.status},
         )
     return user
 
@@ -212,7 +237,10 @@ def user_reactivate(*, user: User, actor: User | None) -> User:
         user.deactivated_at = None
         user.save(update_fields=["status", "deactivated_at", "updated_at"])
         audit.record(
-            actor=actor, action="accounts.user.reactivated", target=user,
-            before={"status": Status.DEACTIVATED}, after={"status": user.status},
+            actor=actor,
+            action="accounts.user.reactivated",
+            target=user,
+            before={"status": Status.DEACTIVATED},
+            after={"status": user.status},
         )
     return user

@@ -22,7 +22,8 @@ class Command(BaseCommand):
         parser.add_argument("--last-name", required=True)
         parser.add_argument("--username", default="", help="Default: the district's pattern.")
         parser.add_argument(
-            "--password", default=None,
+            "--password",
+            default=None,
             help="Set this password instead of emailing an activation link.",
         )
 
@@ -31,9 +32,13 @@ class Command(BaseCommand):
         with scope(district=district):
             try:
                 user = services.user_create(
-                    district=district, actor=None, role=Role.DISTRICT_ADMIN,
-                    first_name=options["first_name"], last_name=options["last_name"],
-                    email=options["email"], username=options["username"],
+                    district=district,
+                    actor=None,
+                    role=Role.DISTRICT_ADMIN,
+                    first_name=options["first_name"],
+                    last_name=options["last_name"],
+                    email=options["email"],
+                    username=options["username"],
                     password=options["password"],
                 )
             except ValidationError as error:

@@ -17,7 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help="The name people see.")
         parser.add_argument("--domain", default="", help="A custom domain (optional).")
         parser.add_argument(
-            "--year-groups", default="7-13",
+            "--year-groups",
+            default="7-13",
             help="Year groups to create as FIRST-LAST, e.g. 7-13 or 1-12 (default 7-13); "
             "'none' for none.",
         )

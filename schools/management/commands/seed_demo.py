@@ -32,7 +32,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--if-missing", action="store_true",
+            "--if-missing",
+            action="store_true",
             help="Do nothing (and succeed) when the demo district already exists.",
         )
         parser.add_argument("--students", type=int, default=200, help="How many (default 200).")
@@ -67,42 +68,69 @@ class Command(BaseCommand):
             for name, code in (("Northfield Academy", "NFA"), ("Riverside High", "RVH"))
         ]
         admin = accounts.user_create(
-            district=district, actor=None, role=Role.DISTRICT_ADMIN, first_name="Dana",
-            last_name="Admin", email="admin@demo.rollbook.test", username=DEMO_ADMIN,
-            password=DEMO_PASSWORD, must_change_password=False,
+            district=district,
+            actor=None,
+            role=Role.DISTRICT_ADMIN,
+            first_name="Dana",
+            last_name="Admin",
+            email="admin@demo.rollbook.test",
+            username=DEMO_ADMIN,
+            password=DEMO_PASSWORD,
+            must_change_password=False,
         )
         for school in schools:
             accounts.user_create(
-                district=district, actor=admin, role=Role.SCHOOL_ADMIN, first_name="Sam",
-                last_name=f"{school.code.title()}head", email=f"head.{school.code.lower()}"
-                "@demo.rollbook.test", schools=[school], send_invitation=False,
+                district=district,
+                actor=admin,
+                role=Role.SCHOOL_ADMIN,
+                first_name="Sam",
+                last_name=f"{school.code.title()}head",
+                email=f"head.{school.code.lower()}@demo.rollbook.test",
+                schools=[school],
+                send_invitation=False,
             )
         teachers = []
         for n in range(12):
             school = schools[n % 2]
             first, last = FIRST_NAMES[(n * 7) % len(FIRST_NAMES)], LAST_NAMES[n % len(LAST_NAMES)]
-            teachers.append(accounts.user_create(
-                district=district, actor=admin, role=Role.TEACHER, first_name=first,
-                last_name=last, email=f"teacher{n + 1}@demo.rollbook.test", schools=[school],
-                send_invitation=(n == 0),
-            ))
+            teachers.append(
+                accounts.user_create(
+                    district=district,
+                    actor=admin,
+                    role=Role.TEACHER,
+                    first_name=first,
+                    last_name=last,
+                    email=f"teacher{n + 1}@demo.rollbook.test",
+                    schools=[school],
+                    send_invitation=(n == 0),
+                )
+            )
         classrooms = []
         for school in schools:
             for year in years[:5]:
                 classroom = Classroom.objects.create(
-                    district=district, school=school, year_group=year,
+                    district=district,
+                    school=school,
+                    year_group=year,
                     name=f"{year.name} {school.code} Form",
                 )
-                classroom.teachers.add(rng.choice([t for t in teachers if school in t.schools.all()]))
+                classroom.teachers.add(
+                    rng.choice([t for t in teachers if school in t.schools.all()])
+                )
                 classrooms.append(classroom)
         for n in range(student_count):
             school, year = schools[n % 2], years[n % len(years)]
             student = accounts.user_create(
-                district=district, actor=admin, role=Role.STUDENT,
-                first_name=rng.choice(FIRST_NAMES), last_name=rng.choice(LAST_NAMES),
+                district=district,
+                actor=admin,
+                role=Role.STUDENT,
+                first_name=rng.choice(FIRST_NAMES),
+                last_name=rng.choice(LAST_NAMES),
                 email=f"student{n + 1}@demo.rollbook.test" if n % 4 else "",
                 password=None if n % 4 else DEMO_PASSWORD + "!",
-                schools=[school], year_group=year, send_invitation=False,
+                schools=[school],
+                year_group=year,
+                send_invitation=False,
             )
             form = next(
                 (c for c in classrooms if c.school_id == school.pk and c.year_group_id == year.pk),

@@ -23,17 +23,28 @@ class Command(BaseCommand):
         # runserver's autoreloader re-runs this command in a child (RUN_MAIN): start one worker.
         if not options["no_worker"] and os.environ.get("RUN_MAIN") != "true":
             worker = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-m", "celery", "-A", "config", "worker", "-B",
-                 "--pool=solo", "--loglevel=INFO",
-                 f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}"],
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "-B",
+                    "--pool=solo",
+                    "--loglevel=INFO",
+                    f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
+                ],
             )
             self.stdout.write(self.style.SUCCESS(f"Started the worker and beat (pid {worker.pid})"))
         if os.environ.get("RUN_MAIN") != "true":
-            self.stdout.write(self.style.SUCCESS(
-                f"\nRollbook is at http://demo.{settings.BASE_DOMAIN}:{options['port']}/\n"
-                "Sign in as admin with the password rollbook-demo-2026\n"
-                f"Emails land in http://demo.{settings.BASE_DOMAIN}:{options['port']}/dev/outbox/\n"
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"\nRollbook is at http://demo.{settings.BASE_DOMAIN}:{options['port']}/\n"
+                    "Sign in as admin with the password rollbook-demo-2026\n"
+                    f"Emails land in http://demo.{settings.BASE_DOMAIN}:{options['port']}/dev/outbox/\n"
+                )
+            )
         try:
             call_command("runserver", f"0.0.0.0:{options['port']}")
         finally:
