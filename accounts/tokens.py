@@ -66,7 +66,7 @@ def token_check(*, district, raw: str, purpose: str, for_update: bool = False) -
         district=district, purpose=purpose, token_hash=token_hash(raw)
     ).select_related("user", "user__district")
     if for_update:
-        tokens = tokens.select_for_update()
+        tokens = tokens.select_for_update(of=("self",))
     token = tokens.first()
     if token is None:
         raise TokenInvalid("unknown")

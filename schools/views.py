@@ -61,7 +61,13 @@ def branding_settings(request):
         except ValidationError as error:
             add_service_errors(form, error, "brand_colour")
         else:
-            messages.success(request, "Branding and sign-in settings saved.")
+            colour = data["brand_colour"]
+            shade = "white" if text_colour_on(colour) == "#ffffff" else "dark"
+            messages.success(
+                request,
+                f"Branding and sign-in settings saved. Text on {colour} is {shade} so that it "
+                "stays readable.",
+            )
             return redirect("schools:branding")
     return render(
         request,

@@ -25,8 +25,10 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module: closing it stops Playwright's event loop, so tests
+    outside tests/e2e keep Django's async-safety check."""
     if not CHROMIUM.exists():
         reason = f"End-to-end tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
         if IN_CI:

@@ -31,7 +31,13 @@ def admin(district):
 
 @pytest.fixture
 def teacher(district):
-    return UserFactory(district=district, role=Role.TEACHER, username="tom.teacher", first_name="Tom")
+    return UserFactory(
+        district=district,
+        role=Role.TEACHER,
+        username="tom.teacher",
+        first_name="Tom",
+        last_name="Teacher",
+    )
 
 
 def test_login_page_is_accessible_before_and_after_a_failed_submit(
@@ -113,9 +119,15 @@ def test_branding_page_is_accessible_and_refuses_an_unreadable_colour(
     assert_accessible(page, "branding")
 
     # Neither white nor near-black text reaches 4.5:1 on this mid grey.
-    branding.save_colour("#777777")
+    branding.save_colour("#787878")
     expect(page).to_have_title("Error: Branding and sign-in – Alpha District – Rollbook")
     expect(branding.error_summary).to_be_focused()
-    expect(branding.error_summary).to_contain_text("Choose a darker or lighter colour")
-    expect(branding.brand_colour).to_have_value("#777777")
+    expect(branding.error_summary_links()).to_have_text(
+        [
+            "Choose a darker or lighter colour: text on #787878 would have a contrast of "
+            "4.4:1, and it must be at least 4.5:1 to be readable"
+        ]
+    )
+    expect(page.locator("#id_brand_colour-error-1")).to_contain_text("Choose a darker")
+    expect(branding.brand_colour).to_have_value("#787878")
     assert_accessible(page, "branding-errors")

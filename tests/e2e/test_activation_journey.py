@@ -26,7 +26,7 @@ def admin(district):
 
 
 def test_invited_teacher_activates_account_from_emailed_link(
-    district, admin, new_page, url_for, screenshot
+    district, admin, new_page, url_for, assert_accessible
 ):
     admin_page = new_page()
     login = LoginPage(admin_page, url_for(district)).goto()
@@ -48,16 +48,16 @@ def test_invited_teacher_activates_account_from_emailed_link(
     assert teacher.status == Status.INVITED
     admin_page.reload()
     expect(home.stat("not yet accepted")).to_have_text("1")
-    screenshot(admin_page, "journey-admin-home")
+    assert_accessible(admin_page, "journey-admin-home")
 
     # The teacher, in a browser of their own, opens the email and follows its link.
     teacher_page = new_page()
     outbox = OutboxPage(teacher_page, url_for(district)).goto()
-    screenshot(teacher_page, "journey-outbox")
+    assert_accessible(teacher_page, "journey-outbox")
     email = outbox.open_message("Activate your Rollbook account – Alpha District")
     expect(email.body).to_contain_text("Hello Tina,")
     expect(email.body).to_contain_text("Ada Admin at Alpha District has created")
-    screenshot(teacher_page, "journey-activation-email")
+    assert_accessible(teacher_page, "journey-activation-email")
     link = email.link_containing("/activate/")
     expect(link).to_have_count(1)
     activation_url = link.get_attribute("href")
@@ -67,7 +67,7 @@ def test_invited_teacher_activates_account_from_emailed_link(
     activate = PasswordCreatePage(teacher_page, url_for(district))
     expect(activate.heading).to_have_text("Create a password")
     expect(teacher_page.get_by_text(teacher.username, exact=True)).to_be_visible()
-    screenshot(teacher_page, "journey-create-password")
+    assert_accessible(teacher_page, "journey-create-password")
     activate.submit(NEW_PASSWORD)
 
     welcome = HomePage(teacher_page, url_for(district))
@@ -75,7 +75,7 @@ def test_invited_teacher_activates_account_from_emailed_link(
     expect(welcome.success_banner).to_contain_text("Success")
     expect(welcome.success_banner).to_contain_text("Your account is active and you are signed in.")
     expect(teacher_page.get_by_role("button", name="Sign out")).to_be_visible()
-    screenshot(teacher_page, "journey-activated-home")
+    assert_accessible(teacher_page, "journey-activated-home")
 
     teacher = User.objects.get(pk=teacher.pk)
     assert teacher.status == Status.ACTIVE
@@ -88,10 +88,12 @@ def test_invited_teacher_activates_account_from_emailed_link(
     expect(teacher_page).to_have_title(
         "This link has already been used – Alpha District – Rollbook"
     )
-    screenshot(teacher_page, "journey-link-used")
+    assert_accessible(teacher_page, "journey-link-used")
 
 
-def test_wrong_password_shows_focused_error_summary(district, admin, page, url_for, screenshot):
+def test_wrong_password_shows_focused_error_summary(
+    district, admin, page, url_for, assert_accessible
+):
     login = LoginPage(page, url_for(district)).goto()
     login.sign_in("ada.admin", "not-the-password")
 
@@ -103,7 +105,7 @@ def test_wrong_password_shows_focused_error_summary(district, admin, page, url_f
     expect(login.error_summary).to_be_focused()
     expect(login.identifier).to_have_value("ada.admin")
     expect(login.password).to_have_value("")
-    screenshot(page, "login-wrong-password")
+    assert_accessible(page, "login-wrong-password")
 
     login.error_summary_links().first.click()
     expect(login.identifier).to_be_focused()
