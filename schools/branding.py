@@ -41,7 +41,7 @@ def validate_brand_colour(value: str) -> str:
     if best < 4.5:
         raise ValidationError(
             f"Choose a darker or lighter colour: text on {value} would have a contrast of "
-            f"{best:.1f}:1, and it must be at least 4.5:1 to be readable",
+            f"{int(best * 100) / 100:.2f}:1, and it must be at least 4.5:1 to be readable",
             code="contrast",
         )
     return value

@@ -125,7 +125,7 @@ def test_branding_page_is_accessible_and_refuses_an_unreadable_colour(
     expect(branding.error_summary_links()).to_have_text(
         [
             "Choose a darker or lighter colour: text on #787878 would have a contrast of "
-            "4.4:1, and it must be at least 4.5:1 to be readable"
+            "4.43:1, and it must be at least 4.5:1 to be readable"
         ]
     )
     expect(page.locator("#id_brand_colour-error-1")).to_contain_text("Choose a darker")
