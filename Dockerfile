@@ -30,7 +30,7 @@ RUN pip install --no-deps . \
 # Static files are collected into the image: with DEBUG=false, ManifestStaticFilesStorage
 # needs its manifest. The keys below exist for this step only (DEBUG=false refuses to
 # start without them); the containers get theirs from the environment.
-RUN DEBUG=false SECRET_KEY=collectstatic-only FIELD_ENCRYPTION_KEY=collectstatic-only \
+RUN DEBUG=false SECRET_KEY=collectstatic-only FIELD_ENCRYPTION_KEY=collectstatic-only EMAIL_URL=smtp://localhost:25 \
     python manage.py collectstatic --noinput --verbosity 0 \
     && chown -R rollbook:rollbook /app/var
 

@@ -23,8 +23,10 @@ LOGIN_THROTTLED = (
 
 
 def client_ip(request) -> str | None:
+    # Behind one trusted proxy, the last address is the one it saw; earlier ones are
+    # whatever the client claimed, and would let it dodge the per-address throttle.
     if settings.USE_X_FORWARDED_FOR and request.META.get("HTTP_X_FORWARDED_FOR"):
-        return request.META["HTTP_X_FORWARDED_FOR"].split(",")[0].strip()
+        return request.META["HTTP_X_FORWARDED_FOR"].split(",")[-1].strip()
     return request.META.get("REMOTE_ADDR")
 
 

@@ -28,6 +28,7 @@ def production_env(tmp_path, **extra):
             "ROLLBOOK_VAR_DIR": str(tmp_path),
             "SECRET_KEY": "x" * 60 + "production-secret-key-that-is-long-and-random-1234567890",
             "FIELD_ENCRYPTION_KEY": "y" * 50,
+            "EMAIL_URL": "smtp://mail.example.org:587",
         }
     )
     env.update(extra)
@@ -79,3 +80,23 @@ def test_default_database_is_sqlite_in_wal_mode(tmp_path):
     result = manage("shell", "-c", code, env=env)
     assert result.stdout.strip().splitlines()[-1].split() == ["sqlite", "wal"], result.stderr
     assert (tmp_path / "rollbook.sqlite3").exists()
+
+
+def test_production_refuses_to_start_without_a_mail_server(tmp_path):
+    env = production_env(tmp_path)
+    del env["EMAIL_URL"]
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "Set the EMAIL_URL environment variable" in result.stderr
+
+
+def test_production_serves_static_files(tmp_path):
+    env = production_env(tmp_path, STATIC_ROOT=str(tmp_path / "static"))
+    assert manage("collectstatic", "--noinput", env=env).returncode == 0
+    code = (
+        "from django.test import Client; "
+        "r = Client(HTTP_HOST='rollbook.example.org').get('/static/js/app.js', secure=True); "
+        "print(r.status_code)"
+    )
+    result = manage("shell", "-c", code, env=env)
+    assert result.stdout.strip().splitlines()[-1] == "200", result.stderr
