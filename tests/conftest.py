@@ -151,3 +151,17 @@ def celery_worker(transactional_db):
             yield worker
     finally:
         celery_app.conf.task_always_eager = True
+
+
+def pytest_report_header(config):
+    from django.db import connection
+
+    broker = "real worker over Redis" if settings.REDIS_URL else "in-process (eager)"
+    return [f"rollbook: database={connection.vendor}, worker tests={broker}, CI={IN_CI}"]
+
+
+def pytest_sessionstart(session):
+    from django.db import connection
+
+    if IN_CI and (connection.vendor != "postgresql" or not settings.REDIS_URL):
+        raise pytest.UsageError("CI runs on PostgreSQL and Redis: set DATABASE_URL and REDIS_URL")

@@ -152,3 +152,9 @@ def assert_accessible(screenshot):
             pytest.fail(f"axe found accessibility violations on {name}:\n{report}", pytrace=False)
 
     return check
+
+
+@pytest.fixture
+def admin(district_admin):
+    """Ada Admin, the district admin of tests/conftest.py, signs in through the browser."""
+    return district_admin

@@ -3,7 +3,6 @@
 import pytest
 from playwright.sync_api import expect
 
-from accounts.models import Role
 from accounts.tokens import token_issue
 from tests.e2e.pages import (
     BrandingPage,
@@ -13,31 +12,9 @@ from tests.e2e.pages import (
     PasswordChangePage,
     PasswordCreatePage,
 )
-from tests.factories import InvitedUserFactory, UserFactory
+from tests.factories import InvitedUserFactory
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def admin(district):
-    return UserFactory(
-        district=district,
-        role=Role.DISTRICT_ADMIN,
-        username="ada.admin",
-        first_name="Ada",
-        last_name="Admin",
-    )
-
-
-@pytest.fixture
-def teacher(district):
-    return UserFactory(
-        district=district,
-        role=Role.TEACHER,
-        username="tom.teacher",
-        first_name="Tom",
-        last_name="Teacher",
-    )
 
 
 def test_login_page_is_accessible_before_and_after_a_failed_submit(

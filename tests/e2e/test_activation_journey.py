@@ -3,26 +3,14 @@
 import pytest
 from playwright.sync_api import expect
 
-from accounts.models import Role, Status, User
+from accounts.models import Status, User
 from accounts.services import user_create
 from tests.e2e.pages import HomePage, LoginPage, OutboxPage, PasswordCreatePage
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
 NEW_PASSWORD = "lantern-orchard-meadow-42"
-
-
-@pytest.fixture
-def admin(district):
-    return UserFactory(
-        district=district,
-        role=Role.DISTRICT_ADMIN,
-        username="ada.admin",
-        first_name="Ada",
-        last_name="Admin",
-        email="ada@alpha.example",
-    )
 
 
 def test_invited_teacher_activates_account_from_emailed_link(
