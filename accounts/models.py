@@ -41,6 +41,20 @@ class Source(models.TextChoices):
     SELF = "self", "Self-registered"
 
 
+class PasswordMode(models.TextChoices):
+    SELF = "self", "Sets own password (activation email)"
+    STAFF = "staff", "Password set by staff"
+
+
+def search_text_for(*parts: str) -> str:
+    """Lowercase, accent-free text that list searches match against (prefix or substring)."""
+    import unicodedata
+
+    joined = " ".join(part for part in parts if part)
+    folded = unicodedata.normalize("NFKD", joined).encode("ascii", "ignore").decode()
+    return " ".join(folded.lower().split())
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = False
 
@@ -75,6 +89,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.INVITED)
     # Set when someone other than the user chose the password (admin, import, teacher).
     must_change_password = models.BooleanField(default=False)
+    password_mode = models.CharField(
+        max_length=10, choices=PasswordMode.choices, default=PasswordMode.SELF
+    )
     schools = models.ManyToManyField(School, blank=True, related_name="members")
     year_group = models.ForeignKey(YearGroup, null=True, blank=True, on_delete=models.SET_NULL)
     sis_id = models.CharField(max_length=255, blank=True)
@@ -89,6 +106,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     updated_at = models.DateTimeField(auto_now=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
+    # When the last invitation or reminder was asked for (the email follows after commit).
+    invited_at = models.DateTimeField(null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    # Derived from names, username, email and SIS id (see save()); lists search it.
+    search_text = models.CharField(max_length=800, blank=True, editable=False)
 
     # Bumped on deactivation: part of the session hash, so every session of the user ends.
     session_version = models.PositiveIntegerField(default=0)
@@ -121,10 +143,26 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="user_district_required",
             ),
         ]
-        indexes = [models.Index(fields=["district", "role", "status"])]
+        indexes = [
+            models.Index(fields=["district", "role", "status"]),
+            models.Index(fields=["district", "role", "last_name", "first_name", "id"]),
+        ]
 
     def __str__(self):
         return self.full_name or self.username
+
+    def save(self, *args, **kwargs):
+        # A derived column, not a side effect: bulk writers call refresh_search_text() too.
+        self.refresh_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "search_text" not in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
+    def refresh_search_text(self) -> None:
+        self.search_text = search_text_for(
+            self.first_name, self.last_name, self.username, self.email, self.sis_id
+        )
 
     def get_session_auth_hash(self):
         from django.utils.crypto import salted_hmac

@@ -1,9 +1,20 @@
 """Reads of accounts that several pages, services and the sign-in backend share."""
 
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 
-from accounts.models import User
-from schools.models import District
+from accounts.models import (
+    STAFF_ROLES,
+    ActivationToken,
+    Role,
+    Source,
+    Status,
+    TokenPurpose,
+    User,
+)
+from schools.models import District, Enrollment, School
 
 
 def user_for_identifier(*, district: District, identifier: str) -> User | None:
@@ -20,9 +31,181 @@ def user_for_identifier(*, district: District, identifier: str) -> User | None:
     return users.filter(username__iexact=identifier).first()
 
 
-def user_get_for(request, pk) -> User:
-    """A user of the request's district, or 404 (never a 403 that confirms it exists)."""
-    user = User.objects.filter(district=request.district, pk=pk).first()
+def user_get_for(actor: User, pk) -> User:
+    """A user this admin may see in their district, or 404 (never a 403 that confirms it
+    exists)."""
+    user = (
+        users_visible_to(actor).select_related("year_group", "case_manager").filter(pk=pk).first()
+    )
     if user is None:
         raise Http404("No such user")
     return user
+
+
+# Lists of people (Settings > Staff, Settings > Students, a teacher's "My students")
+
+STAFF = "staff"
+STUDENTS = "students"
+LIST_KINDS = {STAFF: STAFF_ROLES, STUDENTS: {Role.STUDENT}}
+PAGE_SIZES = (25, 50, 100)
+MAX_QUERY = 100  # longer searches are cut, not refused
+
+SORTS = {
+    "name": ("last_name", "first_name", "id"),
+    "username": ("username", "id"),
+    "email": ("email", "id"),
+    "role": ("role", "last_name", "id"),
+    "year": ("year_group__ordinal", "last_name", "id"),
+    "school": ("school_name", "last_name", "id"),
+    "status": ("status", "last_name", "id"),
+    "last_login": ("last_login", "id"),
+    "created": ("created_at", "id"),
+}
+
+
+@dataclass(frozen=True)
+class UserFilters:
+    """What a list shows, read forgivingly from the query string: unknown values are
+    ignored, never an error page, so a bookmarked URL keeps working."""
+
+    q: str = ""
+    school: int | None = None
+    role: str = ""
+    year_group: int | None = None
+    classroom: int | None = None
+    status: str = ""
+    source: str = ""
+    case_manager: str = ""  # "assigned", "unassigned", or a staff id
+    sort: str = "name"
+    descending: bool = False
+
+    @classmethod
+    def from_params(cls, params, *, kind: str) -> "UserFilters":
+        def number(name):
+            value = params.get(name, "")
+            return int(value) if value.isdigit() and len(value) < 19 else None
+
+        sort = params.get("sort", "name")
+        descending = sort.startswith("-")
+        sort = sort.lstrip("-")
+        role = params.get("role", "")
+        case_manager = params.get("case_manager", "")
+        if not (case_manager in ("assigned", "unassigned") or case_manager.isdigit()):
+            case_manager = ""
+        return cls(
+            q=" ".join(params.get("q", "").split())[:MAX_QUERY],
+            school=number("school"),
+            role=role if role in LIST_KINDS[kind] else "",
+            year_group=number("year_group"),
+            classroom=number("classroom"),
+            status=params.get("status", "") if params.get("status") in Status.values else "",
+            source=params.get("source", "") if params.get("source") in Source.values else "",
+            case_manager=case_manager,
+            sort=sort if sort in SORTS else "name",
+            descending=descending and sort in SORTS,
+        )
+
+    def as_params(self, **changes) -> dict:
+        """The query string of this view, with some values changed (for links)."""
+        values = {**self.__dict__, **changes}
+        sort = ("-" if values.pop("descending") else "") + values.pop("sort")
+        params = {k: v for k, v in values.items() if v not in ("", None)}
+        if sort != "name":
+            params["sort"] = sort
+        return params
+
+
+def users_visible_to(actor: User):
+    """Everyone an admin may see: the whole district for district admins, the members of
+    their own schools for school admins, nobody for anyone else."""
+    users = User.objects.filter(district_id=actor.district_id)
+    if actor.role == Role.DISTRICT_ADMIN:
+        return users
+    if actor.role == Role.SCHOOL_ADMIN:
+        own_schools = School.objects.filter(members=actor).values("pk")
+        return users.filter(
+            Exists(User.schools.through.objects.filter(user=OuterRef("pk"), school__in=own_schools))
+        )
+    return users.none()
+
+
+def students_of_teacher(teacher: User):
+    """A teacher's students: members of the classes they teach and the students whose case
+    they manage."""
+    taught = Enrollment.objects.filter(
+        student=OuterRef("pk"), classroom__teachers=teacher, classroom__archived_at=None
+    )
+    return User.objects.filter(district_id=teacher.district_id, role=Role.STUDENT).filter(
+        Q(Exists(taught)) | Q(case_manager=teacher)
+    )
+
+
+def users_for_list(*, base, kind: str, filters: UserFilters):
+    """The rows of a list, filtered and sorted, with what each row shows already joined:
+    the query count does not grow with the page size."""
+    users = base.filter(role__in=LIST_KINDS[kind])
+    if filters.q:
+        from accounts.models import search_text_for
+
+        for word in search_text_for(filters.q).split()[:5]:
+            users = users.filter(search_text__contains=word)
+    if filters.school:
+        users = users.filter(
+            Exists(User.schools.through.objects.filter(user=OuterRef("pk"), school=filters.school))
+        )
+    if filters.role:
+        users = users.filter(role=filters.role)
+    if filters.year_group:
+        users = users.filter(year_group_id=filters.year_group)
+    if filters.classroom:
+        users = users.filter(
+            Q(
+                Exists(
+                    Enrollment.objects.filter(student=OuterRef("pk"), classroom=filters.classroom)
+                )
+            )
+            | Q(classrooms_taught=filters.classroom)
+        )
+    if filters.source:
+        users = users.filter(source=filters.source)
+    if filters.case_manager == "assigned":
+        users = users.filter(case_manager__isnull=False)
+    elif filters.case_manager == "unassigned":
+        users = users.filter(case_manager__isnull=True)
+    elif filters.case_manager:
+        users = users.filter(case_manager_id=int(filters.case_manager))
+    return users
+
+
+def with_status(users, filters: UserFilters):
+    return users.filter(status=filters.status) if filters.status else users
+
+
+def status_counts(users) -> dict[str, int]:
+    """Counts per status of a list before its status filter, in one query."""
+    counts = users.aggregate(
+        **{status: Count("pk", filter=Q(status=status)) for status in Status.values}
+    )
+    counts["all"] = sum(counts.values())
+    return counts
+
+
+def users_page_rows(users, filters: UserFilters):
+    """Sorting and the joins a row needs (year group, schools, latest invitation)."""
+    first_school = School.objects.filter(members=OuterRef("pk")).order_by("name").values("name")[:1]
+    latest_invite = ActivationToken.objects.filter(
+        user=OuterRef("pk"), purpose=TokenPurpose.ACTIVATE
+    ).order_by("-created_at")
+    users = users.annotate(
+        school_name=Subquery(first_school),
+        invite_sent_at=Subquery(latest_invite.values("sent_at")[:1]),
+        invite_expires_at=Subquery(latest_invite.values("expires_at")[:1]),
+    )
+    order = SORTS[filters.sort]
+    if filters.descending:
+        order = tuple(f"-{field}" for field in order)
+    return (
+        users.order_by(*order)
+        .select_related("year_group", "case_manager")
+        .prefetch_related(Prefetch("schools", queryset=School.objects.order_by("name")))
+    )

@@ -39,6 +39,8 @@ class District(models.Model):
     password_min_length = models.PositiveSmallIntegerField(default=8)
     students_exempt_from_password_change = models.BooleanField(default=False)
     activation_days = models.PositiveSmallIntegerField(default=7)
+    # Automatic reminders for invitations still not accepted after this many days; 0: off.
+    reminder_after_days = models.PositiveSmallIntegerField(default=0)
     reset_hours = models.PositiveSmallIntegerField(default=24)
     academic_year_start_month = models.PositiveSmallIntegerField(default=9)
     time_zone = models.CharField(max_length=60, default="Europe/London")

@@ -66,6 +66,7 @@ def activation_send(*, user: User, actor: User | None) -> None:
         raise ValidationError("This account has no email address to send an invitation to")
     with transaction.atomic():
         _schedule_token_email(user=user, purpose=TokenPurpose.ACTIVATE, actor=actor)
+        User.objects.filter(pk=user.pk).update(invited_at=timezone.now())
         audit.record(actor=actor, action="accounts.activation.sent", target=user)
 
 
@@ -216,3 +217,88 @@ def password_set_by_admin(*, user: User, password: str, actor: User | None) -> U
             after={"must_change_password": not exempt},
         )
     return user
+
+
+REMINDER_GAP = timedelta(hours=24)
+WORDS = (
+    "amber anchor apple arrow aspen badger bamboo beacon birch bison bloom breeze brook "
+    "cactus canyon cedar cherry clover comet coral cotton crane daisy delta dune eagle "
+    "ember falcon fern fjord forest fox garnet glacier grape harbor hazel heron honey "
+    "island ivy jade jasmine kite koala lagoon lantern lemon lilac lotus maple marble "
+    "meadow meteor mint moss nectar nutmeg oak ocean olive orbit otter panda pearl pebble "
+    "pepper pine planet plum prairie quartz raven reef river robin saffron sage sequoia "
+    "shell sierra silver sparrow spruce summit swan thistle tiger topaz tulip tundra "
+    "valley velvet violet walnut willow winter wren zebra"
+).split()
+
+
+def password_generate(*, district) -> str:
+    """A password a child can type and a teacher can read out: two words and two digits,
+    long enough for the district's policy."""
+    import secrets
+
+    while True:
+        password = "-".join(secrets.choice(WORDS) for _ in range(2)) + str(
+            secrets.randbelow(90) + 10
+        )
+        if len(password) >= district.password_min_length:
+            return password
+        if district.password_min_length > 20:
+            return "-".join(secrets.choice(WORDS) for _ in range(5)) + str(secrets.randbelow(90))
+
+
+def invitation_reminder_problem(user: User, now=None) -> str | None:
+    """Why a reminder cannot be sent now, in words for the disabled button; None if it can."""
+    now = now or timezone.now()
+    if user.status != Status.INVITED:
+        return "Only people who have not activated their account yet get reminders"
+    if not user.email:
+        return "This account has no email address"
+    if user.invited_at and now - user.invited_at < REMINDER_GAP:
+        next_time = user.invited_at + REMINDER_GAP
+        return f"The last email went less than 24 hours ago; remind after {next_time:%d %b %H:%M}"
+    return None
+
+
+def invitation_remind(*, user: User, actor: User | None) -> None:
+    """Sends the activation link again, at most once a day."""
+    problem = invitation_reminder_problem(user)
+    if problem:
+        raise ValidationError(problem)
+    with transaction.atomic():
+        _schedule_token_email(user=user, purpose=TokenPurpose.ACTIVATE, actor=actor)
+        User.objects.filter(pk=user.pk).update(
+            invited_at=timezone.now(), reminders_sent=user.reminders_sent + 1
+        )
+        audit.record(actor=actor, action="accounts.invitation.reminded", target=user)
+
+
+def reminders_send_due(*, district, now=None) -> int:
+    """The district's automatic reminders: invitations still open N days after the last
+    email, at most three per person. Returns how many were sent."""
+    if not district.reminder_after_days:
+        return 0
+    now = now or timezone.now()
+    due = User.objects.filter(
+        district=district,
+        status=Status.INVITED,
+        reminders_sent__lt=3,
+        invited_at__lte=now - timedelta(days=district.reminder_after_days),
+    ).exclude(email="")
+    sent = 0
+    for user in due.iterator():
+        invitation_remind(user=user, actor=None)
+        sent += 1
+    return sent
+
+
+def password_reset_send(*, user: User, actor: User | None) -> None:
+    """An admin emails someone a reset link (or a new activation link if still invited)."""
+    if not user.email:
+        raise ValidationError("This account has no email address: set a new password instead")
+    if not user.is_active:
+        raise ValidationError("Reactivate this account before sending it a reset link")
+    with transaction.atomic():
+        purpose = TokenPurpose.ACTIVATE if user.status == Status.INVITED else TokenPurpose.RESET
+        _schedule_token_email(user=user, purpose=purpose, actor=actor)
+        audit.record(actor=actor, action=f"accounts.{purpose}.sent_by_admin", target=user)

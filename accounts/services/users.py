@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit
-from accounts.models import Role, Source, Status, User
+from accounts.models import STAFF_ROLES, PasswordMode, Role, Source, Status, User
 from accounts.tokens import tokens_void
 from schools.models import District, School, YearGroup
 
@@ -166,6 +166,7 @@ def user_create(
         )
         if password:
             user.set_password(password)
+            user.password_mode = PasswordMode.STAFF
             user.status = Status.ACTIVE
             exempt = role == Role.STUDENT and district.students_exempt_from_password_change
             user.must_change_password = (
@@ -244,3 +245,139 @@ def user_reactivate(*, user: User, actor: User | None) -> User:
             after={"status": user.status},
         )
     return user
+
+
+EDITABLE_FIELDS = ("first_name", "last_name", "email", "username", "role", "year_group", "schools")
+# What the SIS owns on a rostered account; local fields (case manager) stay editable.
+SIS_FIELDS = ("first_name", "last_name", "email", "username", "role", "year_group", "schools")
+
+
+def user_update(*, user: User, actor: User | None, **changes) -> User:
+    """Changes what an admin may change; fields owned by the SIS are refused on rostered
+    accounts. Validates like creation (uniqueness in the district, known role)."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not editable: {sorted(unknown)}")
+    district = user.district
+    if user.managed_by_sis:
+        owned = [name for name in changes if name in SIS_FIELDS]
+        if owned:
+            raise ValidationError(
+                {name: ["Managed by your SIS: change it there"] for name in owned}
+            )
+    errors: dict[str, list[str]] = {}
+    for name in ("first_name", "last_name", "email", "username"):
+        if name in changes:
+            changes[name] = (changes[name] or "").strip()
+    if "first_name" in changes and not changes["first_name"]:
+        errors["first_name"] = ["Enter a first name"]
+    if "last_name" in changes and not changes["last_name"]:
+        errors["last_name"] = ["Enter a last name"]
+    if "role" in changes:
+        allowed = {Role.STUDENT} if user.role == Role.STUDENT else STAFF_ROLES | {Role.GUARDIAN}
+        if changes["role"] not in allowed:
+            errors["role"] = ["Select a role"]
+    others = User.objects.filter(district=district).exclude(pk=user.pk)
+    if changes.get("email"):
+        try:
+            validate_email(changes["email"])
+        except ValidationError:
+            errors["email"] = ["Enter an email address in the correct format, like name@school.org"]
+        else:
+            if others.filter(email__iexact=changes["email"]).exists():
+                errors["email"] = [
+                    "Another account in this district already uses this email address"
+                ]
+    elif "email" in changes and user.password_mode == PasswordMode.SELF:
+        errors["email"] = ["Enter an email address: this account signs in with emailed links"]
+    if "username" in changes:
+        if not re.fullmatch(r"[A-Za-z0-9._@+-]{2,150}", changes["username"]):
+            errors["username"] = [
+                "Enter a username of 2 to 150 letters, digits and . _ @ + - (no spaces)"
+            ]
+        elif others.filter(username__iexact=changes["username"]).exists():
+            errors["username"] = ["This username is taken: choose another"]
+    if "schools" in changes and any(s.district_id != district.pk for s in changes["schools"]):
+        errors["schools"] = ["Select schools of this district"]
+    year_group = changes.get("year_group")
+    if year_group is not None and year_group.district_id != district.pk:
+        errors["year_group"] = ["Select a year group of this district"]
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk, district=district)
+        before = user_snapshot(user)
+        schools = changes.pop("schools", None)
+        for name, value in changes.items():
+            setattr(user, name, value)
+        user.save()
+        if schools is not None:
+            user.schools.set(schools)
+        after = user_snapshot(user)
+        changed = {k: v for k, v in after.items() if before[k] != v}
+        if changed:
+            audit.record(
+                actor=actor,
+                action="accounts.user.updated",
+                target=user,
+                before={k: before[k] for k in changed},
+                after=changed,
+            )
+    return user
+
+
+def user_delete(*, user: User, actor: User | None) -> None:
+    """Removes a deactivated account and its personal data. The audit trail keeps what
+    happened, under an anonymous label."""
+    if user.status != Status.DEACTIVATED:
+        raise ValidationError(
+            f"Deactivate {user.full_name} first: only deactivated accounts can be deleted"
+        )
+    from accounts.models import AuditEvent
+
+    label = f"Deleted user #{user.pk}"
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk, district=user.district)
+        events = AuditEvent.objects.filter(district=user.district)
+        events.filter(target_type="user", target_id=user.pk).update(
+            target_label=label, before={}, after={}
+        )
+        events.filter(actor=user).update(actor_label=label)
+        audit.record(
+            actor=actor,
+            action="accounts.user.deleted",
+            target=user,
+            before={"role": user.role, "status": user.status},
+        )
+        AuditEvent.objects.filter(
+            district=user.district, action="accounts.user.deleted", target_id=user.pk
+        ).update(target_label=label)
+        user.delete()
+
+
+def case_manager_assign(*, students, manager: User | None, actor: User | None) -> int:
+    """Makes a staff member the case manager of students (None removes it); returns how
+    many changed."""
+    if manager is not None and manager.role not in STAFF_ROLES:
+        raise ValidationError({"case_manager": ["Select a member of staff"]})
+    changed = 0
+    with transaction.atomic():
+        for student in students:
+            if student.role != Role.STUDENT:
+                continue
+            if manager is not None and manager.district_id != student.district_id:
+                raise ValidationError({"case_manager": ["Select staff of this district"]})
+            if student.case_manager_id == (manager.pk if manager else None):
+                continue
+            before = student.case_manager.full_name if student.case_manager_id else None
+            User.objects.filter(pk=student.pk).update(case_manager=manager)
+            audit.record(
+                actor=actor,
+                action="accounts.user.case_manager_changed",
+                target=student,
+                before={"case_manager": before},
+                after={"case_manager": manager.full_name if manager else None},
+            )
+            changed += 1
+    return changed
