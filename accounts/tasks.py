@@ -28,3 +28,21 @@ def purge_old_login_events(days: int = 90):
     """Sign-in records older than this are not needed for throttling or statistics."""
     with scopes_disabled():
         LoginEvent.objects.filter(created_at__lt=timezone.now() - timedelta(days=days)).delete()
+
+
+@shared_task
+def send_due_reminders():
+    """Nightly: one task per district that has automatic reminders on."""
+    from schools.models import District
+
+    with scopes_disabled():
+        ids = list(District.objects.filter(reminder_after_days__gt=0).values_list("pk", flat=True))
+    for district_id in ids:
+        send_district_reminders.delay(district_id)
+
+
+@shared_task(base=TenantTask)
+def send_district_reminders(district_id):
+    from schools.models import District
+
+    services.reminders_send_due(district=District.objects.get(pk=district_id))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import people, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -11,4 +11,52 @@ urlpatterns = [
     path("password/forgot/sent/", views.forgot_password_sent_view, name="forgot_password_sent"),
     path("password/reset/<str:token>/", views.password_reset_view, name="password_reset"),
     path("password/change/", views.password_change_view, name="password_change"),
+    # Settings > Staff and Settings > Students
+    path(
+        "settings/students/case-manager/",
+        people.students_assign_case_manager,
+        name="students_case_manager",
+    ),
+    *[
+        route
+        for kind in ("students", "staff")
+        for route in (
+            path(f"settings/{kind}/", people.people_list, {"kind": kind}, name=f"{kind}"),
+            path(
+                f"settings/{kind}/new/", people.person_create, {"kind": kind}, name=f"{kind}_create"
+            ),
+            path(
+                f"settings/{kind}/export/",
+                people.people_export,
+                {"kind": kind},
+                name=f"{kind}_export",
+            ),
+        )
+    ],
+    path("settings/people/<int:pk>/", people.person_detail, name="person"),
+    path("settings/people/<int:pk>/edit/", people.person_edit, name="person_edit"),
+    path(
+        "settings/people/<int:pk>/password/", people.person_set_password, name="person_set_password"
+    ),
+    path(
+        "settings/people/<int:pk>/resend-invitation/",
+        people.person_resend_invitation,
+        name="person_resend_invitation",
+    ),
+    path("settings/people/<int:pk>/remind/", people.person_remind, name="person_remind"),
+    path(
+        "settings/people/<int:pk>/send-reset/", people.person_send_reset, name="person_send_reset"
+    ),
+    path(
+        "settings/people/<int:pk>/deactivate/", people.person_deactivate, name="person_deactivate"
+    ),
+    path(
+        "settings/people/<int:pk>/reactivate/", people.person_reactivate, name="person_reactivate"
+    ),
+    path("settings/people/<int:pk>/delete/", people.person_delete, name="person_delete"),
+    path(
+        "settings/people/<int:pk>/case-manager/",
+        people.person_case_manager,
+        name="person_case_manager",
+    ),
 ]

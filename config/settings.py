@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "config.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "config.htmx.HtmxMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.ForcedPasswordChangeMiddleware",
@@ -197,7 +198,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+from celery.schedules import crontab  # noqa: E402
+
 CELERY_BEAT_SCHEDULE = {
+    "accounts-send-due-reminders": {
+        "task": "accounts.tasks.send_due_reminders",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "accounts-purge-login-events": {
         "task": "accounts.tasks.purge_old_login_events",
         "schedule": 6 * 3600,

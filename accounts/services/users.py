@@ -101,6 +101,21 @@ def _validate_new_user(
     return errors
 
 
+def _reach_errors(*, actor: User | None, role: str, schools) -> dict[str, list[str]]:
+    """A school admin creates and edits only teachers and students of their own schools."""
+    if actor is None or actor.role == Role.DISTRICT_ADMIN:
+        return {}
+    if actor.role != Role.SCHOOL_ADMIN:
+        return {"role": ["Only admins can manage accounts"]}
+    errors = {}
+    if role not in (Role.TEACHER, Role.STUDENT):
+        errors["role"] = ["School admins can add and change teachers and students only"]
+    own = set(actor.schools.values_list("pk", flat=True))
+    if not schools or any(school.pk not in own for school in schools):
+        errors["schools"] = ["Select one or more of your own schools"]
+    return errors
+
+
 def user_create(
     *,
     district: District,
@@ -136,6 +151,7 @@ def user_create(
     foreign = [s for s in schools if s.district_id != district.pk]
     if foreign or (year_group and year_group.district_id != district.pk):
         errors["schools"] = ["Select schools and year groups of this district"]
+    errors.update(_reach_errors(actor=actor, role=role, schools=schools))
     if password and not errors:
         probe = User(
             district=district,
@@ -302,6 +318,14 @@ def user_update(*, user: User, actor: User | None, **changes) -> User:
     year_group = changes.get("year_group")
     if year_group is not None and year_group.district_id != district.pk:
         errors["year_group"] = ["Select a year group of this district"]
+    if actor is not None and actor.role == Role.SCHOOL_ADMIN:
+        errors.update(
+            _reach_errors(
+                actor=actor,
+                role=changes.get("role", user.role),
+                schools=changes["schools"] if "schools" in changes else list(user.schools.all()),
+            )
+        )
     if errors:
         raise ValidationError(errors)
 

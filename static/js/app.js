@@ -60,3 +60,104 @@
     }
   });
 })();
+
+// People lists: side panel, dialogs, row selection, conditional fields, printing.
+(function () {
+  "use strict";
+  var opener = null;
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-panel-opener]");
+    if (link) opener = link;
+    var close = event.target.closest("[data-panel-close]");
+    if (close) closePanel();
+    var dialogLink = event.target.closest("[data-dialog-open]");
+    if (dialogLink) {
+      var dialog = document.getElementById(dialogLink.dataset.dialogOpen);
+      if (dialog && dialog.showModal) {
+        event.preventDefault();
+        dialog.returnFocusTo = dialogLink;
+        dialog.showModal();
+      }
+    }
+    var dialogClose = event.target.closest("[data-dialog-close]");
+    if (dialogClose) dialogClose.closest("dialog").close();
+    if (event.target.closest("[data-print]")) window.print();
+  });
+
+  document.addEventListener("close", function (event) {
+    var dialog = event.target;
+    if (dialog.tagName === "DIALOG" && dialog.returnFocusTo && document.contains(dialog.returnFocusTo)) {
+      dialog.returnFocusTo.focus();
+    }
+  }, true);
+
+  function closePanel() {
+    var panel = document.getElementById("person-panel");
+    if (!panel) return;
+    panel.hidden = true;
+    panel.innerHTML = "";
+    if (opener && document.contains(opener)) opener.focus();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var panel = document.getElementById("person-panel");
+    if (event.key === "Escape" && panel && !panel.hidden && !document.querySelector("dialog[open]")) {
+      closePanel();
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id === "person-panel") {
+      var panel = event.detail.target;
+      panel.hidden = false;
+      var heading = panel.querySelector("#panel-heading");
+      if (heading) heading.focus();
+    }
+  });
+
+  function updateSelection(form) {
+    var boxes = form.querySelectorAll("[data-select-row]");
+    var ticked = form.querySelectorAll("[data-select-row]:checked").length;
+    var allMatching = form.querySelector("[data-all-matching]");
+    var count = form.querySelector("[data-selection-count]");
+    var selectAll = form.querySelector("[data-select-all-matching]");
+    if (allMatching.value === "1" && ticked !== boxes.length) allMatching.value = "0";
+    if (count) {
+      count.textContent = allMatching.value === "1"
+        ? "All " + selectAll.dataset.total + " matching selected"
+        : ticked + " selected";
+    }
+    if (selectAll) selectAll.hidden = !(ticked === boxes.length && boxes.length > 0) || allMatching.value === "1";
+    var page = form.querySelector("[data-select-page]");
+    if (page) page.checked = ticked === boxes.length && boxes.length > 0;
+  }
+
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest("#selection-form");
+    if (form && event.target.matches("[data-select-page]")) {
+      form.querySelectorAll("[data-select-row]").forEach(function (box) { box.checked = event.target.checked; });
+    }
+    if (form) updateSelection(form);
+    var radio = event.target.closest("input[type=radio]");
+    if (radio) revealConditionals();
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-select-all-matching]");
+    if (!button) return;
+    var form = button.closest("form");
+    form.querySelector("[data-all-matching]").value = "1";
+    updateSelection(form);
+  });
+
+  function revealConditionals() {
+    document.querySelectorAll("[data-show-when]").forEach(function (block) {
+      var parts = block.dataset.showWhen.split("=");
+      var chosen = document.querySelector("input[name='" + parts[0] + "']:checked");
+      block.hidden = !(chosen && chosen.value === parts[1]);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", revealConditionals);
+})();
