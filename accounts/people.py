@@ -222,7 +222,7 @@ def people_export(request, kind):
 def students_assign_case_manager(request):
     students, filters = _selection(request, STUDENTS)
     back = reverse("accounts:students") + "?" + urlencode(filters.as_params())
-    manager_id = request.POST.get("case_manager", "")
+    manager_id = request.POST.get("new_case_manager", "")
     manager = None
     if manager_id:
         manager = (

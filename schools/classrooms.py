@@ -80,13 +80,13 @@ class RenameForm(forms.Form):
     )
 
 
-def _detail_url(classroom, *, kind: str = "", find: str = "") -> str:
+def _detail_url(classroom, *, kind: str = "", find: str = "", anchor: str = "") -> str:
+    """The detail page, with a picker's search kept and scrolled to a section."""
     url = reverse("schools:classroom_detail", args=[classroom.pk])
     if kind in selectors.PICKER_KINDS:
-        if find:
-            url += "?" + urlencode({"picker": kind, "find": find})
-        url += f"#add-{kind}"
-    return url
+        params = {"picker": kind, "find": find} if find else {"picker": kind}
+        url += "?" + urlencode(params)
+    return url + (f"#{anchor}" if anchor else "")
 
 
 def _flash(request, error: ValidationError) -> None:
@@ -145,6 +145,7 @@ def _detail(request, classroom, rename_form=None, status=200):
         "teachers": selectors.classroom_teachers(classroom),
         "students": selectors.classroom_students(classroom),
         "pickers": pickers,
+        "changed_section": kind,
         "is_editable": not (classroom.sis_id or classroom.archived_at),
     }
     return render(request, "schools/classroom_detail.html", context, status=status)
@@ -162,10 +163,10 @@ def classroom_picker(request, pk):
     """The picker's results for htmx; without htmx the detail page renders them."""
     classroom = selectors.classroom_get_for(request.user, pk)
     kind, find = request.GET.get("picker", ""), request.GET.get("find", "")
-    if not request.headers.get("HX-Request"):
-        return redirect(_detail_url(classroom, kind=kind, find=find))
     if kind not in selectors.PICKER_KINDS:
         kind = "students"
+    if not request.headers.get("HX-Request"):
+        return redirect(_detail_url(classroom, kind=kind, find=find, anchor=f"add-{kind}"))
     find = " ".join(find.split())[: selectors.MAX_QUERY]
     rows, total = selectors.picker_candidates(
         actor=request.user, classroom=classroom, kind=kind, find=find
@@ -281,8 +282,9 @@ def _change_member(request, pk, user_id, *, kind: str, adding: bool):
             messages.success(request, done.format(**words))
         elif adding:
             messages.info(request, membership.already.format(**words))
+    # Back to the section acted on, where its note repeats the banner, with the search kept.
     find = request.POST.get("find", "") if adding else ""
-    return redirect(_detail_url(classroom, kind=kind, find=find))
+    return redirect(_detail_url(classroom, kind=kind, find=find, anchor=kind))
 
 
 @admin_required
@@ -326,7 +328,7 @@ def _student_rows(request, *, classroom=None):
     filters = UserFilters(q=typed.q, classroom=classroom.pk if classroom else None)
     users = users_for_list(base=students_of_teacher(request.user), kind=STUDENTS, filters=filters)
     rows = users_page_rows(users, filters).prefetch_related(
-        selectors.teacher_enrollments(request.user)
+        selectors.teacher_enrollments(request.user, besides=classroom)
     )
     page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return {"filters": filters, "page": page}

@@ -51,6 +51,17 @@ class BrandingForm(forms.Form):
         },
     )
 
+    reminder_after_days = forms.IntegerField(
+        label="Remind people who have not activated after (days)",
+        error_messages={
+            "required": "Enter 0 to turn reminders off, or a number of days from 1 to 30",
+            "invalid": "Enter the number of days as a number, like 3",
+        },
+    )
+
+    def clean_reminder_after_days(self):
+        return self._clean_range("reminder_after_days", 0, 30, "days (0 turns reminders off)")
+
     def clean_brand_colour(self):
         return validate_brand_colour(self.cleaned_data["brand_colour"])
 

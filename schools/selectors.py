@@ -3,7 +3,7 @@ teacher teaches, and the people a classroom's picker offers."""
 
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -58,6 +58,15 @@ def classroom_get_for(actor: User, pk) -> Classroom:
     return classroom
 
 
+# By school, then youngest year first (Year 7 before Year 10), then name.
+CLASSROOM_ORDER = (
+    "school__name",
+    F("year_group__ordinal").asc(nulls_last=True),
+    "name",
+    "pk",
+)
+
+
 @dataclass(frozen=True)
 class ClassroomFilters:
     """The list's search and filters, read forgivingly from the query string."""
@@ -89,7 +98,7 @@ def classrooms_for_list(*, actor: User, filters: ClassroomFilters):
         classrooms = classrooms.filter(school_id=filters.school)
     if not filters.archived:
         classrooms = classrooms.filter(archived_at=None)
-    return with_counts(classrooms).order_by("school__name", "name", "pk")
+    return with_counts(classrooms).order_by(*CLASSROOM_ORDER)
 
 
 def classroom_teachers(classroom: Classroom):
@@ -142,7 +151,7 @@ def classrooms_of_teacher(teacher: User):
         Classroom.objects.filter(
             district_id=teacher.district_id, teachers=teacher, archived_at=None
         )
-    ).order_by("school__name", "name", "pk")
+    ).order_by(*CLASSROOM_ORDER)
 
 
 def classroom_of_teacher_get(teacher: User, pk) -> Classroom:

@@ -30,6 +30,7 @@ SETTINGS_FIELDS = [
     "students_exempt_from_password_change",
     "activation_days",
     "reset_hours",
+    "reminder_after_days",
 ]
 
 

@@ -17,6 +17,7 @@ VALID = {
     "password_min_length": "10",
     "activation_days": "5",
     "reset_hours": "12",
+    "reminder_after_days": "0",
 }
 
 
@@ -77,6 +78,7 @@ def test_saving_unchanged_settings_records_nothing(client_for, district, distric
         ({"activation_days": "90"}, "from 1 to 30"),
         ({"reset_hours": "0"}, "from 1 to 72"),
         ({"terminology": "form"}, "Select Year or Grade"),
+        ({"reminder_after_days": "45"}, "from 0 to 30"),
     ],
 )
 def test_bad_settings_are_refused_with_a_message_and_keep_what_was_typed(

@@ -50,7 +50,11 @@ def events(action):
 def test_classroom_create_saves_and_audits(district, school, district_admin):
     year = YearGroupFactory(district=district, name="Year 7")
     classroom = services.classroom_create(
-        district=district, school=school, name="  7A   Maths ", year_group=year, actor=district_admin
+        district=district,
+        school=school,
+        name="  7A   Maths ",
+        year_group=year,
+        actor=district_admin,
     )
     assert (classroom.name, classroom.school, classroom.year_group) == ("7A Maths", school, year)
     (event,) = events("schools.classroom.created")
@@ -66,7 +70,9 @@ def test_classroom_names_are_unique_per_school_whatever_their_case(
         services.classroom_create(
             district=district, school=school, name="7a MATHS", actor=district_admin
         )
-    assert "Alpha High already has a classroom called 7a MATHS" in error.value.message_dict["name"][0]
+    assert (
+        "Alpha High already has a classroom called 7a MATHS" in error.value.message_dict["name"][0]
+    )
     services.classroom_create(
         district=district, school=other_school, name="7A Maths", actor=district_admin
     )
@@ -92,9 +98,7 @@ def test_classroom_create_refuses_bad_input_by_field(
         None: None,
     }[school_of]
     with pytest.raises(ValidationError) as error:
-        services.classroom_create(
-            district=district, school=chosen, name=name, actor=district_admin
-        )
+        services.classroom_create(district=district, school=chosen, name=name, actor=district_admin)
     assert message in error.value.message_dict[field][0]
     assert not Classroom.objects.exists() and not AuditEvent.objects.exists()
 
@@ -226,9 +230,7 @@ def test_student_added_twice_is_enrolled_once(district, classroom, ana, district
     )
     (event,) = events("schools.classroom.student_added")
     assert event.after == {"added": "Ana Díaz (ana.diaz)"} and event.target_id == classroom.pk
-    assert services.classroom_student_remove(
-        classroom=classroom, student=ana, actor=district_admin
-    )
+    assert services.classroom_student_remove(classroom=classroom, student=ana, actor=district_admin)
     assert not services.classroom_student_remove(
         classroom=classroom, student=ana, actor=district_admin
     )
@@ -367,8 +369,8 @@ def test_detail_shows_members_with_named_remove_buttons(
     Enrollment.objects.create(district=district, classroom=classroom, student=ana)
     body = client_for(district, district_admin).get(detail(classroom)).content.decode()
     assert "<title>7A Maths – Alpha District – Rollbook</title>" in body
-    assert "Remove<span class=\"visually-hidden\"> Tom Teacher from 7A Maths</span>" in body
-    assert "Remove<span class=\"visually-hidden\"> Ana Díaz from 7A Maths</span>" in body
+    assert 'Remove<span class="visually-hidden"> Tom Teacher from 7A Maths</span>' in body
+    assert 'Remove<span class="visually-hidden"> Ana Díaz from 7A Maths</span>' in body
     assert "1 teacher of 7A Maths" in body and "1 student in 7A Maths" in body
 
 
@@ -380,7 +382,7 @@ def test_picker_works_without_javascript(client_for, district, classroom, ana, d
     )
     assert 'value="diaz"' in body
     assert "1 student matches “diaz”" in body
-    assert "Add<span class=\"visually-hidden\"> Ana Díaz to 7A Maths</span>" in body
+    assert 'Add<span class="visually-hidden"> Ana Díaz to 7A Maths</span>' in body
     assert f'action="/settings/classrooms/{classroom.pk}/students/{ana.pk}/add/"' in body
 
 
@@ -435,13 +437,19 @@ def test_adding_from_the_picker_returns_to_the_search_with_a_banner(
 ):
     client = client_for(district, district_admin)
     response = client.post(f"{detail(classroom)}students/{ana.pk}/add/", {"find": "diaz"})
-    assert response["Location"] == f"{detail(classroom)}?picker=students&find=diaz#add-students"
+    assert response["Location"] == f"{detail(classroom)}?picker=students&find=diaz#students"
     body = client.get(response["Location"]).content.decode()
     assert "Ana Díaz added to 7A Maths." in body
+    # Repeated beside the Students section, where the page opens.
+    assert '<p class="section-note section-note-success">Ana Díaz added to 7A Maths.</p>' in body
+    assert 'value="diaz"' in body
     assert Enrollment.objects.filter(classroom=classroom, student=ana).exists()
 
     client.post(f"{detail(classroom)}teachers/{teacher.pk}/add/")
-    assert "Tom Teacher added as a teacher of 7A Maths." in client.get(detail(classroom)).content.decode()
+    assert (
+        "Tom Teacher added as a teacher of 7A Maths."
+        in client.get(detail(classroom)).content.decode()
+    )
     assert list(classroom.teachers.all()) == [teacher]
 
 
@@ -500,7 +508,7 @@ def test_rename_and_archive_from_the_page(client_for, district, classroom, distr
     response = client.post(f"{detail(classroom)}archive/", follow=True)
     body = response.content.decode()
     assert "7A Mathematics archived." in body
-    assert "Unarchive<span class=\"visually-hidden\"> 7A Mathematics</span>" in body
+    assert 'Unarchive<span class="visually-hidden"> 7A Mathematics</span>' in body
     assert "Add students" not in body and "Rename classroom" not in body
 
     response = client.post(f"{detail(classroom)}unarchive/", follow=True)
@@ -512,7 +520,9 @@ def test_rename_and_archive_from_the_page(client_for, district, classroom, distr
 def test_rename_to_nothing_shows_the_error_beside_the_field(
     client_for, district, classroom, district_admin
 ):
-    response = client_for(district, district_admin).post(f"{detail(classroom)}rename/", {"name": ""})
+    response = client_for(district, district_admin).post(
+        f"{detail(classroom)}rename/", {"name": ""}
+    )
     body = response.content.decode()
     assert response.status_code == 200
     assert "<title>Error: 7A Maths" in body

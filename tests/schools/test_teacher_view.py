@@ -57,14 +57,17 @@ def test_class_page_lists_its_students_read_only(client_for, district, teacher, 
     student_in(district, classes["art"], first_name="Bo", last_name="Elsewhere")
     body = client_for(district, teacher).get(f"/my/classes/{classes['maths'].pk}/").content.decode()
     assert "<h1>7A Maths</h1>" in body
+    assert "Your other classes" in body and ">7A Maths</a>" not in body
     assert "Díaz, Ana" in body and "Year 7" in body
     assert "Elsewhere" not in body
     assert "1 student in 7A Maths" in body
-    assert "<form method=\"post\"" not in body.split('<main')[1]
+    assert '<form method="post"' not in body.split("<main")[1]
 
 
 @pytest.mark.parametrize("which", ["art", "old"])
-def test_class_page_of_a_class_not_taught_now_is_a_404(client_for, district, teacher, classes, which):
+def test_class_page_of_a_class_not_taught_now_is_a_404(
+    client_for, district, teacher, classes, which
+):
     response = client_for(district, teacher).get(f"/my/classes/{classes[which].pk}/")
     assert response.status_code == 404
 

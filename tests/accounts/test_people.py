@@ -1,0 +1,545 @@
+"""Settings > Staff and Settings > Students: lists, the person page, create, edit, actions."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts import services
+from accounts.models import AuditEvent, PasswordMode, Role, Status, User
+from tests.factories import InvitedUserFactory, SchoolFactory, UserFactory, YearGroupFactory
+
+
+@pytest.fixture
+def admin_client(client_for, district, district_admin):
+    return client_for(district, district_admin)
+
+
+@pytest.fixture
+def other_school(district):
+    return SchoolFactory(district=district, name="Beta Middle")
+
+
+def student_in(school, **fields):
+    user = UserFactory(district=school.district, role=Role.STUDENT, **fields)
+    user.schools.add(school)
+    return user
+
+
+def body(response) -> str:
+    return response.content.decode()
+
+
+# Lists
+
+
+def test_students_list_shows_students_with_counts_per_status(admin_client, school, teacher):
+    student_in(school, first_name="Ana", last_name="Díaz")
+    student_in(school, first_name="Ben", last_name="Cole", status=Status.DEACTIVATED)
+    page = body(admin_client.get("/settings/students/"))
+    assert "Díaz, Ana" in page and "Cole, Ben" in page
+    assert "Teacher, Tom" not in page
+    assert re.search(r"All <span class=\"count\">2</span>", page)
+    assert re.search(r"Deactivated <span class=\"count\">1</span>", page)
+    assert "2 students" in page
+
+
+def test_search_is_accent_and_case_insensitive_and_matches_substrings(admin_client, school):
+    student_in(school, first_name="Zoë", last_name="Ångström", username="zoe.a")
+    student_in(school, first_name="Bob", last_name="Smith", email="bob@x.org", sis_id="SIS-778")
+    for query, found in [
+        ("angstrom", "Ångström"),
+        ("ZOË", "Ångström"),
+        ("ngstr", "Ångström"),
+        ("sis-77", "Smith"),
+        ("BOB@X", "Smith"),
+    ]:
+        page = body(admin_client.get("/settings/students/", {"q": query}))
+        assert found in page, query
+        assert "1 student matching" in page
+
+
+def test_filters_combine_and_show_removable_tags(admin_client, district, school, other_school):
+    year = YearGroupFactory(district=district, name="Year 8", ordinal=8)
+    student_in(school, first_name="In", last_name="Both", year_group=year)
+    student_in(other_school, first_name="Other", last_name="School", year_group=year)
+    page = body(
+        admin_client.get("/settings/students/", {"school": school.pk, "year_group": year.pk})
+    )
+    assert "Both, In" in page and "School, Other" not in page
+    assert "Remove filter: </span>Alpha High" in page
+    assert f"?year_group={year.pk}" in page  # the link that removes the school filter
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"sort": "password"},
+        {"sort": "-; drop table"},
+        {"school": "abc"},
+        {"status": "zombie"},
+        {"page": "999"},
+        {"page": "-1"},
+        {"per_page": "100000"},
+        {"role": "superuser"},
+        {"q": "x" * 5000},
+        {"classroom": "9" * 40},
+        {"case_manager": "maybe"},
+    ],
+)
+def test_unknown_or_huge_parameters_are_ignored_not_errors(admin_client, school, params):
+    student_in(school)
+    assert admin_client.get("/settings/students/", params).status_code == 200
+
+
+def test_sorting_marks_the_sorted_column(admin_client, school):
+    student_in(school, first_name="A", last_name="Aardvark")
+    student_in(school, first_name="Z", last_name="Zebra")
+    page = body(admin_client.get("/settings/students/", {"sort": "-name"}))
+    assert 'aria-sort="descending"' in page
+    assert page.index("Zebra, Z") < page.index("Aardvark, A")
+
+
+def test_query_count_does_not_grow_with_page_size(admin_client, district, school):
+    year = YearGroupFactory(district=district)
+    for n in range(60):
+        student_in(school, year_group=year, username=f"s{n}")
+    counts = []
+    for per_page in (25, 100):
+        with CaptureQueriesContext(connection) as queries:
+            assert (
+                admin_client.get("/settings/students/", {"per_page": per_page}).status_code == 200
+            )
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+
+
+def test_school_admin_sees_only_people_of_their_schools(
+    client_for, district, school, other_school, school_admin
+):
+    mine = student_in(school, first_name="Mine", last_name="Student")
+    theirs = student_in(other_school, first_name="Theirs", last_name="Student")
+    other_teacher = UserFactory(
+        district=district, role=Role.TEACHER, first_name="Far", last_name="Teacher"
+    )
+    other_teacher.schools.add(other_school)
+    client = client_for(district, school_admin)
+    page = body(client.get("/settings/students/"))
+    assert "Student, Mine" in page and "Student, Theirs" not in page
+    assert "Teacher, Far" not in body(client.get("/settings/staff/"))
+    assert client.get(f"/settings/people/{mine.pk}/").status_code == 200
+    for url in (f"/settings/people/{theirs.pk}/", f"/settings/people/{other_teacher.pk}/edit/"):
+        assert client.get(url).status_code == 404
+    assert client.post(f"/settings/people/{theirs.pk}/deactivate/").status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.status == Status.ACTIVE
+
+
+ADMIN_URLS = [
+    "/settings/students/",
+    "/settings/staff/",
+    "/settings/students/new/",
+    "/settings/staff/new/",
+    "/settings/students/export/?format=csv",
+]
+
+
+@pytest.mark.parametrize("role_fixture", ["teacher", "student", "guardian"])
+def test_non_admins_get_no_admin_pages(client_for, district, role_fixture, request, school):
+    client = client_for(district, request.getfixturevalue(role_fixture))
+    target = student_in(school)
+    for url in [*ADMIN_URLS, f"/settings/people/{target.pk}/"]:
+        assert client.get(url).status_code == 403, url
+    assert client.post(f"/settings/people/{target.pk}/deactivate/").status_code == 403
+
+
+def test_person_page_shows_record_history_and_classes(admin_client, district, school, teacher):
+    student = student_in(school, first_name="Ana", last_name="Díaz")
+    services.case_manager_assign(students=[student], manager=teacher, actor=None)
+    from schools.models import Classroom, Enrollment
+
+    classroom = Classroom.objects.create(district=district, school=school, name="7A Maths")
+    Enrollment.objects.create(district=district, classroom=classroom, student=student)
+    page = body(admin_client.get(f"/settings/people/{student.pk}/"))
+    assert "7A Maths" in page
+    assert "Tom Teacher" in page
+    assert "Case manager changed" in page
+    panel = admin_client.get(f"/settings/people/{student.pk}/", HTTP_HX_REQUEST="true")
+    assert 'id="panel-heading"' in body(panel) and "<html" not in body(panel)
+
+
+# Create
+
+
+def test_create_staff_sends_activation_email(
+    admin_client, school, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/settings/staff/new/",
+            {
+                "first_name": "Nia",
+                "last_name": "Okafor",
+                "email": "nia@alpha.example",
+                "role": "teacher",
+                "schools": [school.pk],
+                "form_token": "t1",
+            },
+        )
+    nia = User.objects.get(email="nia@alpha.example")
+    assert response["Location"] == f"/settings/people/{nia.pk}/"
+    assert nia.role == Role.TEACHER and nia.status == Status.INVITED
+    assert list(nia.schools.all()) == [school]
+    assert mailoutbox[0].to == ["nia@alpha.example"]
+
+
+def test_create_student_with_generated_password_shows_it_once(admin_client, district, school):
+    response = admin_client.post(
+        "/settings/students/new/",
+        {
+            "first_name": "Pip",
+            "last_name": "Quill",
+            "schools": [school.pk],
+            "password_mode": "staff",
+            "password_source": "generate",
+            "form_token": "t2",
+        },
+    )
+    page = body(response)
+    assert response.status_code == 200
+    assert "This is the only time the password is shown" in page
+    password = re.search(r'<dd class="credential">([a-z]+-[a-z]+\d+)</dd>', page).group(1)
+    pip = User.objects.get(username="pip.quill")
+    assert pip.check_password(password)
+    assert pip.password_mode == PasswordMode.STAFF and pip.must_change_password
+    assert response["Cache-Control"] == "no-store"
+    assert password not in body(admin_client.get(f"/settings/people/{pip.pk}/"))
+    assert password not in str(list(AuditEvent.objects.values()))
+
+
+def test_create_student_with_typed_password_checks_policy(admin_client, school):
+    page = body(
+        admin_client.post(
+            "/settings/students/new/",
+            {
+                "first_name": "Pip",
+                "last_name": "Quill",
+                "schools": [school.pk],
+                "password_mode": "staff",
+                "password_source": "type",
+                "password": "123",
+                "form_token": "t3",
+            },
+        )
+    )
+    assert "There is a problem" in page
+    assert "Enter a password with at least 8 characters" in page
+    assert not User.objects.filter(username="pip.quill").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"email": ""}, "Enter an email address"),
+        ({"email": "nope"}, "correct format"),
+        ({"schools": []}, "Select at least one school"),
+        ({"password_mode": ""}, "Select how the student gets a password"),
+        ({"password_mode": "staff"}, "Select whether to generate or type"),
+        ({"year_group": "999999"}, "Select a year group from the list"),
+    ],
+)
+def test_create_student_bad_input_says_what_to_do(admin_client, school, data, message):
+    form = {
+        "first_name": "Ana",
+        "last_name": "Díaz",
+        "email": "ana@alpha.example",
+        "schools": [school.pk],
+        "password_mode": "self",
+        "form_token": "t4",
+        **data,
+    }
+    page = body(admin_client.post("/settings/students/new/", form))
+    assert message in page
+    assert 'value="Ana"' in page  # what was typed is kept
+    assert not User.objects.filter(first_name="Ana").exists()
+
+
+def test_duplicate_email_and_username_are_field_errors(admin_client, district, school, teacher):
+    page = body(
+        admin_client.post(
+            "/settings/staff/new/",
+            {
+                "first_name": "Tom",
+                "last_name": "Again",
+                "email": "TOM@alpha.example",
+                "username": "Tom.Teacher",
+                "role": "teacher",
+                "schools": [school.pk],
+                "form_token": "t5",
+            },
+        )
+    )
+    assert "Another account in this district already uses this email address" in page
+    assert User.objects.filter(district=district, role=Role.TEACHER).count() == 1
+
+
+def test_double_submitted_form_creates_one_user(admin_client, school):
+    form = {
+        "first_name": "Dee",
+        "last_name": "Dupe",
+        "email": "dee@alpha.example",
+        "role": "teacher",
+        "schools": [school.pk],
+        "form_token": "same-token",
+    }
+    first = admin_client.post("/settings/staff/new/", form)
+    second = admin_client.post("/settings/staff/new/", form)
+    assert User.objects.filter(email="dee@alpha.example").count() == 1
+    assert second["Location"] == first["Location"]
+
+
+def test_school_admin_cannot_create_district_admins_or_use_other_schools(
+    client_for, district, school, other_school, school_admin
+):
+    client = client_for(district, school_admin)
+    page = body(
+        client.post(
+            "/settings/staff/new/",
+            {
+                "first_name": "Eve",
+                "last_name": "Up",
+                "email": "eve@alpha.example",
+                "role": "district_admin",
+                "schools": [school.pk],
+                "form_token": "t6",
+            },
+        )
+    )
+    assert "Select a role" in page
+    page = body(
+        client.post(
+            "/settings/students/new/",
+            {
+                "first_name": "Eve",
+                "last_name": "Up",
+                "email": "eve@alpha.example",
+                "schools": [other_school.pk],
+                "password_mode": "self",
+                "form_token": "t7",
+            },
+        )
+    )
+    assert "Select schools from the list" in page
+    assert not User.objects.filter(first_name="Eve").exists()
+
+
+# Edit
+
+
+def test_edit_changes_fields_and_records_before_and_after(admin_client, school):
+    student = student_in(school, first_name="Ana", last_name="Diaz", email="ana@alpha.example")
+    response = admin_client.post(
+        f"/settings/people/{student.pk}/edit/",
+        {
+            "first_name": "Ana",
+            "last_name": "Díaz-Ruiz",
+            "email": "ana.dr@alpha.example",
+            "username": student.username,
+            "schools": [school.pk],
+            "year_group": "",
+        },
+    )
+    assert response.status_code == 302
+    student.refresh_from_db()
+    assert student.last_name == "Díaz-Ruiz" and student.email == "ana.dr@alpha.example"
+    event = AuditEvent.objects.get(action="accounts.user.updated", target_id=student.pk)
+    assert event.before == {"last_name": "Diaz", "email": "ana@alpha.example"}
+    assert event.after["last_name"] == "Díaz-Ruiz"
+
+
+def test_sis_managed_fields_are_read_only(admin_client, school):
+    student = student_in(school, first_name="Sis", last_name="Owned", managed_by_sis=True)
+    page = body(admin_client.get(f"/settings/people/{student.pk}/edit/"))
+    assert "Managed by your SIS" in page and 'name="first_name"' not in page
+    admin_client.post(
+        f"/settings/people/{student.pk}/edit/",
+        {
+            "first_name": "Changed",
+            "last_name": "Owned",
+            "email": "",
+            "username": "x1",
+            "schools": [school.pk],
+        },
+    )
+    student.refresh_from_db()
+    assert student.first_name == "Sis"
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="Managed by your SIS"):
+        services.user_update(user=student, actor=None, first_name="Changed")
+
+
+# Actions
+
+
+def test_deactivate_asks_first_then_ends_sign_in(admin_client, client_for, district, school):
+    student = student_in(school, first_name="Ana", last_name="Díaz")
+    confirm = body(admin_client.get(f"/settings/people/{student.pk}/deactivate/"))
+    assert "Ana Díaz will no longer be able to sign in" in confirm
+    response = admin_client.post(f"/settings/people/{student.pk}/deactivate/", follow=True)
+    assert "Ana Díaz deactivated: they can no longer sign in." in body(response)
+    assert 'tag-deactivated">Deactivated' in body(response)
+    student.refresh_from_db()
+    assert student.status == Status.DEACTIVATED
+
+
+def test_deleting_an_active_user_is_refused_with_a_reason(admin_client, school):
+    student = student_in(school, first_name="Ana", last_name="Díaz")
+    response = admin_client.post(f"/settings/people/{student.pk}/delete/", follow=True)
+    assert "Deactivate Ana Díaz first: only deactivated accounts can be deleted" in body(response)
+    assert User.objects.filter(pk=student.pk).exists()
+
+
+def test_delete_removes_personal_data_and_anonymises_history(admin_client, district, school):
+    student = student_in(school, first_name="Ana", last_name="Díaz", email="ana@alpha.example")
+    pk = student.pk
+    admin_client.post(f"/settings/people/{pk}/deactivate/")
+    response = admin_client.post(f"/settings/people/{pk}/delete/", follow=True)
+    assert "Ana Díaz deleted." in body(response)
+    assert not User.objects.filter(pk=pk).exists()
+    events = AuditEvent.objects.filter(district=district, target_type="user", target_id=pk)
+    assert {e.action for e in events} == {"accounts.user.deactivated", "accounts.user.deleted"}
+    trail = str(list(events.values()))
+    assert "Díaz" not in trail and "ana@alpha.example" not in trail
+    assert all(e.target_label == f"Deleted user #{pk}" for e in events)
+    assert admin_client.get(f"/settings/people/{pk}/").status_code == 404
+
+
+def test_reminder_waits_24_hours_and_says_why(
+    admin_client, district, school, mailoutbox, django_capture_on_commit_callbacks
+):
+    invited = InvitedUserFactory(
+        district=district,
+        role=Role.STUDENT,
+        first_name="Ivy",
+        email="ivy@alpha.example",
+        invited_at=timezone.now(),
+    )
+    invited.schools.add(school)
+    page = body(admin_client.get(f"/settings/people/{invited.pk}/"))
+    assert "less than 24 hours ago" in page
+    response = admin_client.post(f"/settings/people/{invited.pk}/remind/", follow=True)
+    assert "less than 24 hours ago" in body(response)
+    User.objects.filter(pk=invited.pk).update(invited_at=timezone.now() - timedelta(hours=25))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/settings/people/{invited.pk}/remind/", follow=True)
+    assert "A reminder is on its way to ivy@alpha.example." in body(response)
+    assert mailoutbox[-1].to == ["ivy@alpha.example"]
+    assert AuditEvent.objects.filter(action="accounts.invitation.reminded").count() == 1
+
+
+def test_resend_invitation_and_send_reset(
+    admin_client, district, school, teacher, mailoutbox, django_capture_on_commit_callbacks
+):
+    invited = InvitedUserFactory(district=district, role=Role.TEACHER, email="i@alpha.example")
+    invited.schools.add(school)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(f"/settings/people/{invited.pk}/resend-invitation/")
+        admin_client.post(f"/settings/people/{teacher.pk}/send-reset/")
+    assert [m.subject.split(" – ")[0] for m in mailoutbox] == [
+        "Activate your Rollbook account",
+        "Reset your Rollbook password",
+    ]
+
+
+def test_set_password_only_for_staff_set_accounts(admin_client, district, school, teacher):
+    response = admin_client.get(f"/settings/people/{teacher.pk}/password/", follow=True)
+    assert "sets their own password" in body(response)
+    kid = services.user_create(
+        district=district,
+        actor=None,
+        role=Role.STUDENT,
+        first_name="Kid",
+        last_name="Young",
+        schools=[school],
+        password="first-pass-123",
+    )
+    page = body(
+        admin_client.post(
+            f"/settings/people/{kid.pk}/password/",
+            {"password_source": "type", "password": "second-pass-456"},
+        )
+    )
+    assert "second-pass-456" in page
+    kid.refresh_from_db()
+    assert kid.check_password("second-pass-456") and kid.must_change_password
+
+
+def test_case_manager_for_all_matching_students(admin_client, district, school, teacher):
+    students = [student_in(school, last_name=f"Case{n}") for n in range(3)]
+    outsider = student_in(school, last_name="Elsewhere")
+    response = admin_client.post(
+        "/settings/students/case-manager/",
+        {"all_matching": "1", "q": "case", "new_case_manager": teacher.pk},
+        follow=True,
+    )
+    assert "Case manager set to Tom Teacher for 3 students." in body(response)
+    assert set(User.objects.filter(case_manager=teacher)) == set(students)
+    outsider.refresh_from_db()
+    assert outsider.case_manager is None
+
+
+def test_case_manager_from_another_district_is_refused(admin_client, school, other_admin):
+    student = student_in(school)
+    response = admin_client.post(
+        f"/settings/people/{student.pk}/case-manager/",
+        {"case_manager": other_admin.pk},
+        follow=True,
+    )
+    assert "Select a member of staff" in body(response)
+    student.refresh_from_db()
+    assert student.case_manager is None
+
+
+def test_export_of_selected_rows(admin_client, school):
+    picked = student_in(school, first_name="Picked", last_name="One")
+    student_in(school, first_name="Left", last_name="Out")
+    response = admin_client.post(
+        "/settings/students/export/", {"selected": [picked.pk], "format": "csv"}
+    )
+    content = response.content.decode("utf-8-sig")
+    assert response["Content-Disposition"].startswith('attachment; filename="alpha-students-')
+    assert "Picked" in content and "Left" not in content
+
+
+def test_export_of_current_filter(admin_client, school):
+    student_in(school, first_name="Zoë", last_name="Ångström")
+    student_in(school, first_name="Left", last_name="Out")
+    response = admin_client.get("/settings/students/export/", {"q": "zoe", "format": "xlsx"})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+# Automatic reminders
+
+
+def test_automatic_reminders_follow_the_district_setting(
+    district, mailoutbox, django_capture_on_commit_callbacks
+):
+    old = InvitedUserFactory(
+        district=district, email="old@alpha.example", invited_at=timezone.now() - timedelta(days=4)
+    )
+    InvitedUserFactory(district=district, email="new@alpha.example", invited_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders")
+    assert mailoutbox == []  # off by default
+    district.reminder_after_days = 3
+    district.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", "--district", "alpha")
+    assert [m.to for m in mailoutbox] == [["old@alpha.example"]]
+    old.refresh_from_db()
+    assert old.reminders_sent == 1
