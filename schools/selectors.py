@@ -161,12 +161,16 @@ def classroom_of_teacher_get(teacher: User, pk) -> Classroom:
     return classroom
 
 
-def teacher_enrollments(teacher: User) -> Prefetch:
-    """For each student row: their enrollments in the classes this teacher teaches."""
+def teacher_enrollments(teacher: User, *, besides: Classroom | None = None) -> Prefetch:
+    """For each student row: their enrollments in the classes this teacher teaches (on a
+    class page, the other ones)."""
+    enrollments = Enrollment.objects.filter(
+        classroom__teachers=teacher, classroom__archived_at=None
+    )
+    if besides is not None:
+        enrollments = enrollments.exclude(classroom=besides)
     return Prefetch(
         "enrollments",
-        queryset=Enrollment.objects.filter(classroom__teachers=teacher, classroom__archived_at=None)
-        .select_related("classroom")
-        .order_by("classroom__name"),
+        queryset=enrollments.select_related("classroom").order_by("classroom__name"),
         to_attr="classes_with_teacher",
     )
