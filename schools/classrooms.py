@@ -129,7 +129,7 @@ def classroom_create(request):
     return render(request, "schools/classroom_create.html", {"form": form})
 
 
-def _detail(request, classroom, rename_form=None, status=200):
+def _detail(request, classroom, rename_form=None):
     kind = request.GET.get("picker", "")
     find = " ".join(request.GET.get("find", "").split())[: selectors.MAX_QUERY]
     pickers = {}
@@ -148,7 +148,7 @@ def _detail(request, classroom, rename_form=None, status=200):
         "changed_section": kind,
         "is_editable": not (classroom.sis_id or classroom.archived_at),
     }
-    return render(request, "schools/classroom_detail.html", context, status=status)
+    return render(request, "schools/classroom_detail.html", context)
 
 
 @admin_required
