@@ -122,10 +122,9 @@ def people_list(request, kind):
     filters = UserFilters.from_params(request.GET, kind=kind)
     matching = users_for_list(base=users_visible_to(request.user), kind=kind, filters=filters)
     counts = status_counts(matching)
-    per_page = (
-        int(request.GET["per_page"]) if request.GET.get("per_page") in map(str, PAGE_SIZES) else 50
+    paginator = Paginator(
+        users_page_rows(with_status(matching, filters), filters), filters.per_page
     )
-    paginator = Paginator(users_page_rows(with_status(matching, filters), filters), per_page)
     paginator.count = counts[filters.status] if filters.status else counts["all"]
     page = paginator.get_page(request.GET.get("page"))
     choices = _filter_choices(request.user, kind)
@@ -163,6 +162,7 @@ def people_list(request, kind):
             "export": reverse(f"accounts:{kind}_export"),
         },
         "now": timezone.now(),
+        "page_sizes": PAGE_SIZES,
         "staff_for_cases": _staff_choices(request.user) if kind == STUDENTS else [],
     }
     template = (
@@ -326,7 +326,7 @@ def person_create(request, kind):
     if data is not None:
         earlier = _already_created(request, data.get("form_token", ""))
         if earlier:
-            messages.success(request, "This form was already sent: the account exists.")
+            messages.info(request, "This form was already sent: the account exists.")
             return redirect("accounts:person", pk=earlier)
         forms_valid = form.is_valid() and (password_form is None or password_form.is_valid())
         if forms_valid:
@@ -490,14 +490,16 @@ def person_set_password(request, pk):
 # Actions on one person: POST only, each redirecting back with a banner.
 
 
-def _act(request, pk, call, done: str, *, back_to_list: bool = False):
+def _act(request, pk, call, done: str, *, back_to_list: bool = False, undo: str | None = None):
     person = user_get_for(request.user, pk)
     try:
         call(person)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("accounts:person", pk=person.pk)
-    messages.success(request, done.format(name=person.full_name, email=person.email))
+    messages.success(
+        request, done.format(name=person.full_name, email=person.email), extra_tags=undo or ""
+    )
     if back_to_list:
         return redirect(f"accounts:{STUDENTS if person.role == Role.STUDENT else STAFF}")
     return redirect("accounts:person", pk=person.pk)
@@ -571,10 +573,10 @@ def person_case_manager(request, pk):
     )
 
 
-def _confirm(request, pk, *, template, call, done, back_to_list=False):
+def _confirm(request, pk, *, template, call, done, back_to_list=False, undo=None):
     """Deactivate and delete ask first: a page (or, with JS, a dialog) that names the person."""
     if request.method == "POST":
-        return _act(request, pk, call, done, back_to_list=back_to_list)
+        return _act(request, pk, call, done, back_to_list=back_to_list, undo=undo)
     person = user_get_for(request.user, pk)
     return render(request, template, {"person": person, "is_self": person.pk == request.user.pk})
 
@@ -587,6 +589,7 @@ def person_deactivate(request, pk):
         template="accounts/person_deactivate.html",
         call=lambda p: services.user_deactivate(user=p, actor=request.user),
         done="{name} deactivated: they can no longer sign in.",
+        undo=f"undo:{reverse('accounts:person_reactivate', args=[pk])}",
     )
 
 

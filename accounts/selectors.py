@@ -78,6 +78,7 @@ class UserFilters:
     case_manager: str = ""  # "assigned", "unassigned", or a staff id
     sort: str = "name"
     descending: bool = False
+    per_page: int = 50
 
     @classmethod
     def from_params(cls, params, *, kind: str) -> "UserFilters":
@@ -103,6 +104,7 @@ class UserFilters:
             case_manager=case_manager,
             sort=sort if sort in SORTS else "name",
             descending=descending and sort in SORTS,
+            per_page=number("per_page") if number("per_page") in PAGE_SIZES else 50,
         )
 
     def as_params(self, **changes) -> dict:
@@ -110,6 +112,8 @@ class UserFilters:
         values = {**self.__dict__, **changes}
         sort = ("-" if values.pop("descending") else "") + values.pop("sort")
         params = {k: v for k, v in values.items() if v not in ("", None)}
+        if params.get("per_page") == 50:
+            del params["per_page"]
         if sort != "name":
             params["sort"] = sort
         return params

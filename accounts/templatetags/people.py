@@ -30,14 +30,28 @@ def audit_label(action: str) -> str:
     return ACTIONS.get(action, action)
 
 
+def _readable(value) -> str:
+    if value in (None, "", []):
+        return "none"
+    if value is True or value is False:
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
 @register.filter
 def audit_changes(event) -> str:
-    """'email: a@x.org → b@x.org; status: …' for the changed fields of an event."""
+    """'email: a@x.org → b@x.org; status: …' for the fields an event changed. Creation
+    lists only what was filled in."""
     parts = []
+    before = event.before or {}
     for field, new in (event.after or {}).items():
-        old = (event.before or {}).get(field)
         name = field.replace("_", " ")
-        parts.append(f"{name}: {old} → {new}" if old is not None else f"{name}: {new}")
+        if field in before:
+            parts.append(f"{name}: {_readable(before[field])} → {_readable(new)}")
+        elif new not in (None, "", [], False):
+            parts.append(f"{name}: {_readable(new)}")
     return "; ".join(parts)
 
 

@@ -543,3 +543,31 @@ def test_automatic_reminders_follow_the_district_setting(
     assert [m.to for m in mailoutbox] == [["old@alpha.example"]]
     old.refresh_from_db()
     assert old.reminders_sent == 1
+
+
+def test_deactivation_banner_offers_undo(admin_client, school):
+    student = student_in(school, first_name="Ana", last_name="Díaz")
+    page = body(admin_client.post(f"/settings/people/{student.pk}/deactivate/", follow=True))
+    assert f'action="/settings/people/{student.pk}/reactivate/"' in page
+    assert ">Undo</button>" in page
+    response = admin_client.post(f"/settings/people/{student.pk}/reactivate/", follow=True)
+    assert "Ana Díaz reactivated: they can sign in again." in body(response)
+
+
+def test_page_size_survives_sorting_and_filter_links(admin_client, school):
+    for n in range(30):
+        student_in(school, username=f"kid{n}")
+    page = body(admin_client.get("/settings/students/", {"per_page": 25, "sort": "username"}))
+    assert "page 1 of 2" in page
+    assert re.search(
+        r'href="\?[^"]*sort=-username[^"]*per_page=25|href="\?[^"]*per_page=25[^"]*sort=-username',
+        page,
+    )
+
+
+def test_history_reads_as_words(admin_client, school):
+    student = student_in(school, first_name="Ana", last_name="Diaz")
+    services.user_update(user=student, actor=None, last_name="Díaz", schools=[])
+    page = body(admin_client.get(f"/settings/people/{student.pk}/"))
+    assert "last name: Diaz → Díaz" in page
+    assert "schools: Alpha High → none" in page

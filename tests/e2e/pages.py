@@ -29,6 +29,10 @@ class BasePage:
         return self.page.locator(".banner-success")
 
     @property
+    def info_banner(self) -> Locator:
+        return self.page.locator(".banner-info")
+
+    @property
     def skip_link(self) -> Locator:
         return self.page.get_by_role("link", name="Skip to main content")
 
@@ -273,6 +277,8 @@ class CredentialsPage(BasePage):
     """Shown once after a password is set for someone: the sign-in slip."""
 
     def credential(self, label: str) -> Locator:
-        return self.page.locator(".credential-slip .summary-row").filter(
-            has=self.page.get_by_text(label, exact=True)
-        ).locator("dd")
+        return (
+            self.page.locator(".credential-slip .summary-row")
+            .filter(has=self.page.get_by_text(label, exact=True))
+            .locator("dd")
+        )
