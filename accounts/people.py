@@ -505,48 +505,26 @@ def _act(request, pk, call, done: str, *, back_to_list: bool = False, undo: str 
     return redirect("accounts:person", pk=person.pk)
 
 
-@admin_required
-@require_POST
-def person_resend_invitation(request, pk):
-    return _act(
-        request,
-        pk,
-        lambda p: services.activation_send(user=p, actor=request.user),
+# What each one-click action calls, and what the banner says after it.
+ONE_CLICK_ACTIONS = {
+    "resend_invitation": (
+        services.activation_send,
         "A new activation email is on its way to {email}.",
-    )
-
-
-@admin_required
-@require_POST
-def person_remind(request, pk):
-    return _act(
-        request,
-        pk,
-        lambda p: services.invitation_remind(user=p, actor=request.user),
-        "A reminder is on its way to {email}.",
-    )
-
-
-@admin_required
-@require_POST
-def person_send_reset(request, pk):
-    return _act(
-        request,
-        pk,
-        lambda p: services.password_reset_send(user=p, actor=request.user),
+    ),
+    "remind": (services.invitation_remind, "A reminder is on its way to {email}."),
+    "send_reset": (
+        services.password_reset_send,
         "A password reset email is on its way to {email}.",
-    )
+    ),
+    "reactivate": (services.user_reactivate, "{name} reactivated: they can sign in again."),
+}
 
 
 @admin_required
 @require_POST
-def person_reactivate(request, pk):
-    return _act(
-        request,
-        pk,
-        lambda p: services.user_reactivate(user=p, actor=request.user),
-        "{name} reactivated: they can sign in again.",
-    )
+def person_action(request, pk, action):
+    call, done = ONE_CLICK_ACTIONS[action]
+    return _act(request, pk, lambda p: call(user=p, actor=request.user), done)
 
 
 @admin_required

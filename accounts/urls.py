@@ -40,18 +40,30 @@ urlpatterns = [
     ),
     path(
         "settings/people/<int:pk>/resend-invitation/",
-        people.person_resend_invitation,
+        people.person_action,
+        {"action": "resend_invitation"},
         name="person_resend_invitation",
     ),
-    path("settings/people/<int:pk>/remind/", people.person_remind, name="person_remind"),
     path(
-        "settings/people/<int:pk>/send-reset/", people.person_send_reset, name="person_send_reset"
+        "settings/people/<int:pk>/remind/",
+        people.person_action,
+        {"action": "remind"},
+        name="person_remind",
+    ),
+    path(
+        "settings/people/<int:pk>/send-reset/",
+        people.person_action,
+        {"action": "send_reset"},
+        name="person_send_reset",
     ),
     path(
         "settings/people/<int:pk>/deactivate/", people.person_deactivate, name="person_deactivate"
     ),
     path(
-        "settings/people/<int:pk>/reactivate/", people.person_reactivate, name="person_reactivate"
+        "settings/people/<int:pk>/reactivate/",
+        people.person_action,
+        {"action": "reactivate"},
+        name="person_reactivate",
     ),
     path("settings/people/<int:pk>/delete/", people.person_delete, name="person_delete"),
     path(
