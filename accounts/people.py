@@ -5,7 +5,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,7 +34,7 @@ from accounts.selectors import (
     status_counts,
     user_get_for,
     users_for_list,
-    users_page_rows,
+    users_page,
     users_visible_to,
     with_status,
 )
@@ -71,14 +71,33 @@ def staff_roles_for(actor: User) -> list[tuple[str, str]]:
     return [(role.value, role.label) for role in roles]
 
 
-def _filter_choices(actor: User, kind: str) -> dict:
+NO_SUCH_CASE_MANAGER = (
+    "No member of staff you manage has the username or email “{typed}”: check it, or leave "
+    "it empty to remove the case manager"
+)
+CLASSROOM_OPTIONS_MAX = 300  # beyond this a select is no help: choose a school first
+
+
+def _filter_choices(actor: User, kind: str, filters: UserFilters) -> dict:
     classrooms = Classroom.objects.filter(district_id=actor.district_id, archived_at=None)
     if actor.role != Role.DISTRICT_ADMIN:
         classrooms = classrooms.filter(school__members=actor)
+    if filters.school:
+        classrooms = classrooms.filter(school_id=filters.school)
+    if filters.classroom:
+        classrooms = classrooms | Classroom.objects.filter(
+            pk=filters.classroom, district_id=actor.district_id
+        )
+    classroom_options = list(
+        classrooms.select_related("school").order_by("school__name", "name")[
+            : CLASSROOM_OPTIONS_MAX + 1
+        ]
+    )
     return {
         "schools": schools_for(actor),
         "year_groups": list(YearGroup.objects.filter(district_id=actor.district_id)),
-        "classrooms": list(classrooms.select_related("school").order_by("school__name", "name")),
+        "classrooms": classroom_options[:CLASSROOM_OPTIONS_MAX],
+        "too_many_classrooms": len(classroom_options) > CLASSROOM_OPTIONS_MAX,
         "roles": staff_roles_for(actor) if kind == STAFF else [],
         "statuses": Status.choices,
         "sources": Source.choices,
@@ -122,12 +141,13 @@ def people_list(request, kind):
     filters = UserFilters.from_params(request.GET, kind=kind)
     matching = users_for_list(base=users_visible_to(request.user), kind=kind, filters=filters)
     counts = status_counts(matching)
-    paginator = Paginator(
-        users_page_rows(with_status(matching, filters), filters), filters.per_page
+    page = users_page(
+        with_status(matching, filters),
+        filters,
+        page_number=request.GET.get("page"),
+        total=counts[filters.status] if filters.status else counts["all"],
     )
-    paginator.count = counts[filters.status] if filters.status else counts["all"]
-    page = paginator.get_page(request.GET.get("page"))
-    choices = _filter_choices(request.user, kind)
+    choices = _filter_choices(request.user, kind, filters)
     sort_links = {
         key: "?"
         + urlencode(
@@ -163,7 +183,6 @@ def people_list(request, kind):
         },
         "now": timezone.now(),
         "page_sizes": PAGE_SIZES,
-        "staff_for_cases": _staff_choices(request.user) if kind == STUDENTS else [],
     }
     template = (
         "accounts/_people_table.html" if request.htmx_partial else "accounts/people_list.html"
@@ -171,13 +190,13 @@ def people_list(request, kind):
     return render(request, template, context)
 
 
-def _staff_choices(actor: User):
-    return list(
-        users_visible_to(actor)
-        .filter(role__in=STAFF_ROLES)
-        .exclude(status=Status.DEACTIVATED)
-        .order_by("last_name", "first_name")
-    )
+def _case_manager_named(actor: User, identifier: str) -> User | None:
+    """The member of staff an admin typed (username or email), within their reach."""
+    identifier = identifier.strip()
+    if not identifier or len(identifier) > 254:
+        return None
+    staff = users_visible_to(actor).filter(role__in=STAFF_ROLES).exclude(status=Status.DEACTIVATED)
+    return staff.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier)).first()
 
 
 def _selection(request, kind):
@@ -222,17 +241,11 @@ def people_export(request, kind):
 def students_assign_case_manager(request):
     students, filters = _selection(request, STUDENTS)
     back = reverse("accounts:students") + "?" + urlencode(filters.as_params())
-    manager_id = request.POST.get("new_case_manager", "")
-    manager = None
-    if manager_id:
-        manager = (
-            users_visible_to(request.user)
-            .filter(pk=manager_id if manager_id.isdigit() else 0, role__in=STAFF_ROLES)
-            .first()
-        )
-        if manager is None:
-            messages.error(request, "Select a member of staff to be the case manager")
-            return redirect(back)
+    typed = request.POST.get("new_case_manager", "")
+    manager = _case_manager_named(request.user, typed)
+    if typed.strip() and manager is None:
+        messages.error(request, NO_SUCH_CASE_MANAGER.format(typed=typed.strip()[:100]))
+        return redirect(back)
     if not students.exists():
         messages.error(request, "Select at least one student first")
         return redirect(back)
@@ -278,7 +291,6 @@ def _person_context(request, person: User) -> dict:
             )[:25]
         ),
         "reminder_problem": services.invitation_reminder_problem(person),
-        "staff_for_cases": _staff_choices(request.user) if is_student else [],
         "is_self": person.pk == request.user.pk,
     }
 
@@ -532,17 +544,11 @@ def person_action(request, pk, action):
 def person_case_manager(request, pk):
     form = CaseManagerForm(request.POST)
     form.is_valid()
-    value = form.cleaned_data.get("case_manager", "")
-    manager = None
-    if value:
-        manager = (
-            users_visible_to(request.user)
-            .filter(pk=value if value.isdigit() else 0, role__in=STAFF_ROLES)
-            .first()
-        )
-        if manager is None:
-            messages.error(request, "Select a member of staff to be the case manager")
-            return redirect("accounts:person", pk=pk)
+    typed = form.cleaned_data.get("case_manager", "")
+    manager = _case_manager_named(request.user, typed)
+    if typed.strip() and manager is None:
+        messages.error(request, NO_SUCH_CASE_MANAGER.format(typed=typed.strip()[:100]))
+        return redirect("accounts:person", pk=pk)
     return _act(
         request,
         pk,

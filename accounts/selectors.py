@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 
 from accounts.models import (
@@ -194,22 +195,43 @@ def status_counts(users) -> dict[str, int]:
     return counts
 
 
-def users_page_rows(users, filters: UserFilters):
-    """Sorting and the joins a row needs (year group, schools, latest invitation)."""
-    first_school = School.objects.filter(members=OuterRef("pk")).order_by("name").values("name")[:1]
-    latest_invite = ActivationToken.objects.filter(
-        user=OuterRef("pk"), purpose=TokenPurpose.ACTIVATE
-    ).order_by("-created_at")
-    users = users.annotate(
-        school_name=Subquery(first_school),
-        invite_sent_at=Subquery(latest_invite.values("sent_at")[:1]),
-        invite_expires_at=Subquery(latest_invite.values("expires_at")[:1]),
-    )
+def users_ordered(users, filters: UserFilters):
+    """The list's sort order, ties broken by id so pages never overlap. Sorting by school
+    uses the alphabetically first school's name."""
+    if filters.sort == "school":
+        users = users.annotate(school_name=Min("schools__name"))
     order = SORTS[filters.sort]
     if filters.descending:
         order = tuple(f"-{field}" for field in order)
+    return users.order_by(*order)
+
+
+def users_with_row_joins(users):
+    """What a row shows beyond the user's own columns: year group, case manager, schools and
+    the latest invitation, in a fixed number of queries."""
+    latest_invite = ActivationToken.objects.filter(
+        user=OuterRef("pk"), purpose=TokenPurpose.ACTIVATE
+    ).order_by("-created_at")
     return (
-        users.order_by(*order)
+        users.annotate(
+            invite_sent_at=Subquery(latest_invite.values("sent_at")[:1]),
+            invite_expires_at=Subquery(latest_invite.values("expires_at")[:1]),
+        )
         .select_related("year_group", "case_manager")
         .prefetch_related(Prefetch("schools", queryset=School.objects.order_by("name")))
     )
+
+
+def users_page(users, filters: UserFilters, *, page_number, total: int, per_page: int = 0):
+    """One page of a list in two steps: the page's ids from the ordered list (an index scan,
+    however deep the page), then the rows with their joins for those ids only. Computing
+    the joins inside the OFFSET query would evaluate them for every skipped row."""
+    paginator = Paginator(
+        users_ordered(users, filters).values_list("pk", flat=True), per_page or filters.per_page
+    )
+    paginator.count = total
+    page = paginator.get_page(page_number)
+    ids = list(page.object_list)
+    rows = {user.pk: user for user in users_with_row_joins(User.objects.filter(pk__in=ids))}
+    page.object_list = [rows[pk] for pk in ids if pk in rows]
+    return page

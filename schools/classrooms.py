@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -21,7 +22,7 @@ from accounts.selectors import (
     students_of_teacher,
     user_get_for,
     users_for_list,
-    users_page_rows,
+    users_page,
 )
 from accounts.views import add_service_errors
 from schools import selectors, services
@@ -327,10 +328,16 @@ def _student_rows(request, *, classroom=None):
     typed = UserFilters.from_params(request.GET, kind=STUDENTS)
     filters = UserFilters(q=typed.q, classroom=classroom.pk if classroom else None)
     users = users_for_list(base=students_of_teacher(request.user), kind=STUDENTS, filters=filters)
-    rows = users_page_rows(users, filters).prefetch_related(
-        selectors.teacher_enrollments(request.user, besides=classroom)
+    page = users_page(
+        users,
+        filters,
+        page_number=request.GET.get("page"),
+        total=users.count(),
+        per_page=LIST_PAGE_SIZE,
     )
-    page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    prefetch_related_objects(
+        page.object_list, selectors.teacher_enrollments(request.user, besides=classroom)
+    )
     return {"filters": filters, "page": page}
 
 

@@ -484,7 +484,7 @@ def test_case_manager_for_all_matching_students(admin_client, district, school, 
     outsider = student_in(school, last_name="Elsewhere")
     response = admin_client.post(
         "/settings/students/case-manager/",
-        {"all_matching": "1", "q": "case", "new_case_manager": teacher.pk},
+        {"all_matching": "1", "q": "case", "new_case_manager": teacher.username},
         follow=True,
     )
     assert "Case manager set to Tom Teacher for 3 students." in body(response)
@@ -497,10 +497,10 @@ def test_case_manager_from_another_district_is_refused(admin_client, school, oth
     student = student_in(school)
     response = admin_client.post(
         f"/settings/people/{student.pk}/case-manager/",
-        {"case_manager": other_admin.pk},
+        {"case_manager": other_admin.username},
         follow=True,
     )
-    assert "Select a member of staff" in body(response)
+    assert "No member of staff you manage has the username or email" in body(response)
     student.refresh_from_db()
     assert student.case_manager is None
 
@@ -571,3 +571,26 @@ def test_history_reads_as_words(admin_client, school):
     page = body(admin_client.get(f"/settings/people/{student.pk}/"))
     assert "last name: Diaz → Díaz" in page
     assert "schools: Alpha High → none" in page
+
+
+def test_case_manager_is_typed_by_email_and_removed_by_emptying(admin_client, school, teacher):
+    student = student_in(school)
+    admin_client.post(
+        f"/settings/people/{student.pk}/case-manager/", {"case_manager": teacher.email.upper()}
+    )
+    student.refresh_from_db()
+    assert student.case_manager == teacher
+    admin_client.post(f"/settings/people/{student.pk}/case-manager/", {"case_manager": ""})
+    student.refresh_from_db()
+    assert student.case_manager is None
+
+
+def test_deep_pages_and_school_sort_keep_rows_and_order(
+    admin_client, district, school, other_school
+):
+    for n in range(7):
+        student_in(school if n % 2 else other_school, last_name=f"Pupil{n}", username=f"p{n}")
+    page = body(admin_client.get("/settings/students/", {"per_page": 25, "sort": "-school"}))
+    assert page.index("Pupil0") < page.index("Pupil1")  # Beta Middle before Alpha High
+    page = body(admin_client.get("/settings/students/", {"page": "2", "per_page": 25}))
+    assert "7 students" in page and "Pupil6" in page  # past the end: the last page
