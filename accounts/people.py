@@ -2,6 +2,7 @@
 the actions an admin takes on one account. Views stay thin: selectors read, services write."""
 
 import uuid
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -71,6 +72,15 @@ def staff_roles_for(actor: User) -> list[tuple[str, str]]:
     return [(role.value, role.label) for role in roles]
 
 
+@dataclass(frozen=True)
+class ClassroomOption:
+    pk: int
+    label: str
+
+    def __str__(self):
+        return self.label
+
+
 NO_SUCH_CASE_MANAGER = (
     "No member of staff you manage has the username or email “{typed}”: check it, or leave "
     "it empty to remove the case manager"
@@ -88,16 +98,17 @@ def _filter_choices(actor: User, kind: str, filters: UserFilters) -> dict:
         classrooms = classrooms | Classroom.objects.filter(
             pk=filters.classroom, district_id=actor.district_id
         )
-    classroom_options = list(
-        classrooms.select_related("school").order_by("school__name", "name")[
-            : CLASSROOM_OPTIONS_MAX + 1
-        ]
+    too_many = classrooms.order_by()[CLASSROOM_OPTIONS_MAX : CLASSROOM_OPTIONS_MAX + 1].exists()
+    classroom_options = (
+        []
+        if too_many
+        else list(classrooms.select_related("school").order_by("school__name", "name"))
     )
     return {
         "schools": schools_for(actor),
         "year_groups": list(YearGroup.objects.filter(district_id=actor.district_id)),
-        "classrooms": classroom_options[:CLASSROOM_OPTIONS_MAX],
-        "too_many_classrooms": len(classroom_options) > CLASSROOM_OPTIONS_MAX,
+        "classrooms": classroom_options,
+        "too_many_classrooms": too_many,
         "roles": staff_roles_for(actor) if kind == STAFF else [],
         "statuses": Status.choices,
         "sources": Source.choices,
@@ -183,6 +194,12 @@ def people_list(request, kind):
         },
         "now": timezone.now(),
         "page_sizes": PAGE_SIZES,
+        "person_url": reverse("accounts:person", args=[0]).removesuffix("0/"),
+        # A few numbers around the current page: never a loop over thousands of pages.
+        "page_links": list(
+            page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+        ),
+        "ellipsis": page.paginator.ELLIPSIS,
     }
     template = (
         "accounts/_people_table.html" if request.htmx_partial else "accounts/people_list.html"

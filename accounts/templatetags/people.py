@@ -75,3 +75,16 @@ def invitation_state(person) -> str:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key, "")
+
+
+STATUS_LABELS = {"invited": "Invited", "active": "Active", "deactivated": "Deactivated"}
+
+
+@register.simple_tag
+def status_tag(status: str):
+    """The status tag of components/status_tag.html, without an include per table row."""
+    from django.utils.html import format_html
+
+    return format_html(
+        '<strong class="tag tag-{}">{}</strong>', status, STATUS_LABELS.get(status, status)
+    )
