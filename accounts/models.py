@@ -111,6 +111,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     # Derived from names, username, email and SIS id (see save()); lists search it.
     search_text = models.CharField(max_length=800, blank=True, editable=False)
+    # The user's school names, sorted and joined: lists sort and show it without a join.
+    school_names = models.CharField(max_length=500, blank=True, editable=False)
 
     # Bumped on deactivation: part of the session hash, so every session of the user ends.
     session_version = models.PositiveIntegerField(default=0)
@@ -146,6 +148,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         indexes = [
             models.Index(fields=["district", "role", "status"]),
             models.Index(fields=["district", "role", "last_name", "first_name", "id"]),
+            models.Index(fields=["district", "role", "school_names", "last_name", "id"]),
         ]
 
     def __str__(self):
@@ -158,6 +161,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         if update_fields is not None and "search_text" not in update_fields:
             kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
+
+    def set_schools(self, schools) -> None:
+        """Sets the schools and the derived school_names column together."""
+        schools = list(schools)
+        self.schools.set(schools)
+        self.school_names = "; ".join(sorted(school.name for school in schools))[:500]
+        type(self).objects.filter(pk=self.pk).update(school_names=self.school_names)
 
     def refresh_search_text(self) -> None:
         self.search_text = search_text_for(

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 
 from accounts.models import (
@@ -15,7 +15,7 @@ from accounts.models import (
     TokenPurpose,
     User,
 )
-from schools.models import District, Enrollment, School
+from schools.models import Classroom, District, Enrollment, School
 
 
 def user_for_identifier(*, district: District, identifier: str) -> User | None:
@@ -57,7 +57,7 @@ SORTS = {
     "email": ("email", "id"),
     "role": ("role", "last_name", "id"),
     "year": ("year_group__ordinal", "last_name", "id"),
-    "school": ("school_name", "last_name", "id"),
+    "school": ("school_names", "last_name", "id"),
     "status": ("status", "last_name", "id"),
     "last_login": ("last_login", "id"),
     "created": ("created_at", "id"),
@@ -163,14 +163,15 @@ def users_for_list(*, base, kind: str, filters: UserFilters):
     if filters.year_group:
         users = users.filter(year_group_id=filters.year_group)
     if filters.classroom:
-        users = users.filter(
-            Q(
-                Exists(
-                    Enrollment.objects.filter(student=OuterRef("pk"), classroom=filters.classroom)
-                )
+        # Students are enrolled in a class; staff teach it.
+        members = (
+            Enrollment.objects.filter(student=OuterRef("pk"), classroom=filters.classroom)
+            if kind == STUDENTS
+            else Classroom.teachers.through.objects.filter(
+                user=OuterRef("pk"), classroom=filters.classroom
             )
-            | Q(classrooms_taught=filters.classroom)
         )
+        users = users.filter(Exists(members))
     if filters.source:
         users = users.filter(source=filters.source)
     if filters.case_manager == "assigned":
@@ -197,9 +198,7 @@ def status_counts(users) -> dict[str, int]:
 
 def users_ordered(users, filters: UserFilters):
     """The list's sort order, ties broken by id so pages never overlap. Sorting by school
-    uses the alphabetically first school's name."""
-    if filters.sort == "school":
-        users = users.annotate(school_name=Min("schools__name"))
+    uses the derived school_names column (indexed), not a join."""
     order = SORTS[filters.sort]
     if filters.descending:
         order = tuple(f"-{field}" for field in order)

@@ -61,7 +61,7 @@ def district_admin(district):
 @pytest.fixture
 def school_admin(district, school):
     user = _user(district, Role.SCHOOL_ADMIN, username="sol.head")
-    user.schools.add(school)
+    user.set_schools([school])
     return user
 
 
@@ -75,7 +75,7 @@ def teacher(district, school):
         last_name="Teacher",
         email="tom@alpha.example",
     )
-    user.schools.add(school)
+    user.set_schools([school])
     return user
 
 
@@ -89,7 +89,7 @@ def student(district, school):
         last_name="Student",
         email="sue@alpha.example",
     )
-    user.schools.add(school)
+    user.set_schools([school])
     return user
 
 

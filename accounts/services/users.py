@@ -193,7 +193,7 @@ def user_create(
             user.set_unusable_password()
         user.save()
         if schools:
-            user.schools.set(schools)
+            user.set_schools(schools)
         audit.record(
             actor=actor,
             action="accounts.user.created",
@@ -337,7 +337,7 @@ def user_update(*, user: User, actor: User | None, **changes) -> User:
             setattr(user, name, value)
         user.save()
         if schools is not None:
-            user.schools.set(schools)
+            user.set_schools(schools)
         after = user_snapshot(user)
         changed = {k: v for k, v in after.items() if before[k] != v}
         if changed:

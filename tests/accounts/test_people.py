@@ -26,7 +26,7 @@ def other_school(district):
 
 def student_in(school, **fields):
     user = UserFactory(district=school.district, role=Role.STUDENT, **fields)
-    user.schools.add(school)
+    user.set_schools([school])
     return user
 
 
