@@ -3,7 +3,18 @@
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.http import Http404
 
 from accounts.models import (
@@ -15,7 +26,7 @@ from accounts.models import (
     TokenPurpose,
     User,
 )
-from schools.models import Classroom, District, Enrollment, School
+from schools.models import Classroom, District, Enrollment, School, YearGroup
 
 
 def user_for_identifier(*, district: District, identifier: str) -> User | None:
@@ -56,7 +67,7 @@ SORTS = {
     "username": ("username", "id"),
     "email": ("email", "id"),
     "role": ("role", "last_name", "id"),
-    "year": ("year_group__ordinal", "last_name", "id"),
+    "year": ("year_rank", "last_name", "id"),
     "school": ("school_names", "last_name", "id"),
     "status": ("status", "last_name", "id"),
     "last_login": ("last_login", "id"),
@@ -199,6 +210,19 @@ def status_counts(users) -> dict[str, int]:
 def users_ordered(users, filters: UserFilters):
     """The list's sort order, ties broken by id so pages never overlap. Sorting by school
     uses the derived school_names column (indexed), not a join."""
+    if filters.sort == "year":
+        # A district has a handful of year groups: rank them by ordinal without a join.
+        district_ids = users.order_by().values("district_id")[:1]
+        ordinals = YearGroup.objects.filter(district_id__in=district_ids).values_list(
+            "pk", "ordinal"
+        )
+        users = users.annotate(
+            year_rank=Case(
+                *[When(year_group_id=pk, then=Value(ordinal)) for pk, ordinal in ordinals],
+                default=Value(None),
+                output_field=IntegerField(),
+            )
+        )
     order = SORTS[filters.sort]
     if filters.descending:
         order = tuple(f"-{field}" for field in order)

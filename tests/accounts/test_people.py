@@ -594,3 +594,15 @@ def test_deep_pages_and_school_sort_keep_rows_and_order(
     assert page.index("Pupil0") < page.index("Pupil1")  # Beta Middle before Alpha High
     page = body(admin_client.get("/settings/students/", {"page": "2", "per_page": 25}))
     assert "7 students" in page and "Pupil6" in page  # past the end: the last page
+
+
+def test_sort_by_year_follows_ordinal_not_creation(admin_client, district, school):
+    older = YearGroupFactory(district=district, name="Year 9", ordinal=9)
+    younger = YearGroupFactory(district=district, name="Year 8", ordinal=8)
+    student_in(school, last_name="Nine", year_group=older)
+    student_in(school, last_name="Eight", year_group=younger)
+    student_in(school, last_name="None")
+    page = body(admin_client.get("/settings/students/", {"sort": "year"}))
+    assert page.index("Eight,") < page.index("Nine,")
+    page = body(admin_client.get("/settings/students/", {"sort": "-year"}))
+    assert page.index("Nine,") < page.index("Eight,")
