@@ -149,6 +149,12 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.Index(fields=["district", "role", "status"]),
             models.Index(fields=["district", "role", "last_name", "first_name", "id"]),
             models.Index(fields=["district", "role", "school_names", "last_name", "id"]),
+            # One per sortable column of the lists, so a page is an index scan.
+            models.Index(fields=["district", "role", "status", "last_name", "id"]),
+            models.Index(fields=["district", "role", "email", "id"]),
+            models.Index(fields=["district", "role", "username", "id"]),
+            models.Index(fields=["district", "role", "last_login", "id"]),
+            models.Index(fields=["district", "role", "created_at", "id"]),
         ]
 
     def __str__(self):
