@@ -164,7 +164,14 @@ def users_for_list(*, base, kind: str, filters: UserFilters):
         from accounts.models import search_text_for
 
         for word in search_text_for(filters.q).split()[:5]:
-            users = users.filter(search_text__contains=word)
+            if len(word) < 3:
+                # One or two letters match the start of a word ("ez" finds Ezra, not Díaz):
+                # both patterns still use the trigram index, a bare substring could not.
+                users = users.filter(
+                    Q(search_text__startswith=word) | Q(search_text__contains=f" {word}")
+                )
+            else:
+                users = users.filter(search_text__contains=word)
     if filters.school:
         users = users.filter(
             Exists(User.schools.through.objects.filter(user=OuterRef("pk"), school=filters.school))

@@ -606,3 +606,12 @@ def test_sort_by_year_follows_ordinal_not_creation(admin_client, district, schoo
     assert page.index("Eight,") < page.index("Nine,")
     page = body(admin_client.get("/settings/students/", {"sort": "-year"}))
     assert page.index("Nine,") < page.index("Eight,")
+
+
+def test_short_searches_match_word_starts(admin_client, school):
+    student_in(school, first_name="Ezra", last_name="Stone")
+    student_in(school, first_name="Ana", last_name="Lopez")
+    page = body(admin_client.get("/settings/students/", {"q": "ez"}))
+    assert "Stone, Ezra" in page and "Lopez, Ana" not in page
+    page = body(admin_client.get("/settings/students/", {"q": "lopez"}))
+    assert "Lopez, Ana" in page
