@@ -60,6 +60,7 @@ STAFF = "staff"
 STUDENTS = "students"
 LIST_KINDS = {STAFF: STAFF_ROLES, STUDENTS: {Role.STUDENT}}
 PAGE_SIZES = (25, 50, 100)
+SPARSE_MATCHES = 2000
 MAX_QUERY = 100  # longer searches are cut, not refused
 
 SORTS = {
@@ -215,7 +216,7 @@ def status_counts(users) -> dict[str, int]:
     return counts
 
 
-def users_ordered(users, filters: UserFilters):
+def users_ordered(users, filters: UserFilters, *, matches: int | None = None):
     """The list's sort order, ties broken by id so pages never overlap. Sorting by school
     uses the derived school_names column (indexed), not a join."""
     if filters.sort == "year":
@@ -232,9 +233,10 @@ def users_ordered(users, filters: UserFilters):
             )
         )
     order = SORTS[filters.sort]
-    if filters.q and filters.sort == "name":
-        # With a search, let PostgreSQL find the matches by the trigram index and sort them,
-        # rather than walk the name index and filter (it misjudges how many match).
+    if filters.q and filters.sort == "name" and (matches is None or matches <= SPARSE_MATCHES):
+        # A search that matches few people: let PostgreSQL find them by the trigram index and
+        # sort them, rather than walk the name index and filter (it misjudges how many
+        # match). When many match, walking the name index finds a page at once.
         order = (Concat("last_name", Value("")), *order[1:])
     if filters.descending:
         order = tuple(field.desc() if hasattr(field, "desc") else f"-{field}" for field in order)
@@ -262,7 +264,8 @@ def users_page(users, filters: UserFilters, *, page_number, total: int, per_page
     however deep the page), then the rows with their joins for those ids only. Computing
     the joins inside the OFFSET query would evaluate them for every skipped row."""
     paginator = Paginator(
-        users_ordered(users, filters).values_list("pk", flat=True), per_page or filters.per_page
+        users_ordered(users, filters, matches=total).values_list("pk", flat=True),
+        per_page or filters.per_page,
     )
     paginator.count = total
     page = paginator.get_page(page_number)
