@@ -32,7 +32,7 @@ from accounts.selectors import (
     STAFF,
     STUDENTS,
     UserFilters,
-    status_counts,
+    status_counts_cached,
     user_get_for,
     users_for_list,
     users_page,
@@ -151,7 +151,9 @@ def people_list(request, kind):
     labels = _kind_or_404(kind)
     filters = UserFilters.from_params(request.GET, kind=kind)
     matching = users_for_list(base=users_visible_to(request.user), kind=kind, filters=filters)
-    counts = status_counts(matching)
+    counts = status_counts_cached(
+        matching, district_id=request.district.pk, actor=request.user, kind=kind, filters=filters
+    )
     page = users_page(
         with_status(matching, filters),
         filters,

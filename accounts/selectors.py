@@ -1,5 +1,7 @@
 """Reads of accounts that several pages, services and the sign-in backend share."""
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
@@ -213,6 +215,25 @@ def status_counts(users) -> dict[str, int]:
     for row in users.order_by().values("status").annotate(n=Count("*")):
         counts[row["status"]] = row["n"]
     counts["all"] = sum(counts.values())
+    return counts
+
+
+def status_counts_cached(users, *, district_id: int, actor: User, kind: str, filters) -> dict:
+    """status_counts, remembered for a minute per list view until the district's accounts
+    change: paging and sorting a large list then costs no second count."""
+    from django.core.cache import cache
+
+    from accounts.audit import people_version
+
+    view = {**filters.as_params(), "kind": kind, "actor": actor.pk}
+    for ignored in ("status", "sort", "per_page", "page"):
+        view.pop(ignored, None)
+    digest = hashlib.sha256(json.dumps(view, sort_keys=True).encode()).hexdigest()[:32]
+    key = f"people-counts:{district_id}:{people_version(district_id)}:{digest}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = status_counts(users)
+        cache.set(key, counts, timeout=60)
     return counts
 
 

@@ -211,9 +211,17 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Shared between the web and worker processes: Redis, or files under var/ without it.
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
     }
 
 LOGGING = {

@@ -16,6 +16,9 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def pytest_configure(config):
+    # An in-process cache: clearing it between tests must never flush Redis, which the
+    # Celery broker shares in CI.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
 
@@ -165,3 +168,13 @@ def pytest_sessionstart(session):
 
     if IN_CI and (connection.vendor != "postgresql" or not settings.REDIS_URL):
         raise pytest.UsageError("CI runs on PostgreSQL and Redis: set DATABASE_URL and REDIS_URL")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Cached list counts must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
