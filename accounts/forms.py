@@ -95,6 +95,21 @@ class PersonForm(forms.Form):
         if len(schools) == 1:
             self.fields["schools"].initial = [str(schools[0].pk)]
 
+    def clean_email(self):
+        """The format is checked here so that it is reported with the other field errors;
+        uniqueness in the district is the service's rule."""
+        from django.core.validators import validate_email
+
+        email = self.cleaned_data["email"].strip()
+        if email:
+            try:
+                validate_email(email)
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    "Enter an email address in the correct format, like name@school.org"
+                ) from None
+        return email
+
     def clean_schools(self):
         chosen = [self.school_objects[pk] for pk in self.cleaned_data["schools"]]
         if not chosen:

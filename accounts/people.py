@@ -363,11 +363,7 @@ def person_create(request, kind):
         if forms_valid:
             password = None
             if password_form is not None and password_form.cleaned_data["password_mode"] == "staff":
-                password = (
-                    password_form.cleaned_data["password"]
-                    if password_form.cleaned_data["password_source"] == "type"
-                    else services.password_generate(district=request.district)
-                )
+                password = _chosen_password(request, password_form)
             try:
                 person = services.user_create(
                     district=request.district,
@@ -410,6 +406,13 @@ def person_create(request, kind):
             "errors": _all_errors(form, password_form),
         },
     )
+
+
+def _chosen_password(request, form) -> str:
+    """The password an admin typed, or a generated one, as the form says."""
+    if form.cleaned_data["password_source"] == "type":
+        return form.cleaned_data["password"]
+    return services.password_generate(district=request.district)
 
 
 def _all_errors(*forms):
@@ -500,11 +503,7 @@ def person_set_password(request, pk):
         return redirect("accounts:person", pk=person.pk)
     form = SetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        password = (
-            form.cleaned_data["password"]
-            if form.cleaned_data["password_source"] == "type"
-            else services.password_generate(district=request.district)
-        )
+        password = _chosen_password(request, form)
         try:
             services.password_set_by_admin(user=person, password=password, actor=request.user)
         except ValidationError as error:

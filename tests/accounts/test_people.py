@@ -630,3 +630,24 @@ def test_cached_counts_follow_changes(
         services.user_deactivate(user=student, actor=district_admin)
     page = body(admin_client.get("/settings/students/", {"sort": "-name"}))
     assert re.search(r'Deactivated <span class="count">1</span>', page)
+
+
+def test_edit_reports_every_field_error_at_once(admin_client, school):
+    student = student_in(school, first_name="Ana", last_name="Díaz")
+    page = body(
+        admin_client.post(
+            f"/settings/people/{student.pk}/edit/",
+            {
+                "first_name": "",
+                "last_name": "Díaz",
+                "email": "not-an-email",
+                "username": student.username,
+                "schools": [school.pk],
+            },
+        )
+    )
+    assert "Enter a first name" in page
+    assert "Enter an email address in the correct format" in page
+    assert "Leave empty to make one" not in page
+    student.refresh_from_db()
+    assert student.first_name == "Ana"
