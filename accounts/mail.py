@@ -17,7 +17,10 @@ from schools.models import District
 DISTRICT_HEADER = "X-Rollbook-District"
 
 
-def send(*, district: District, to: str, template: str, context: dict) -> None:
+def send(
+    *, district: District, to: str, template: str, context: dict, attachments=()
+) -> None:
+    """Renders and sends one email; `attachments` are (file name, content, MIME type)."""
     context = {
         **context,
         "district": district,
@@ -40,6 +43,8 @@ def send(*, district: District, to: str, template: str, context: dict) -> None:
         headers={DISTRICT_HEADER: str(district.pk)},
     )
     message.attach_alternative(html, "text/html")
+    for name, content, mimetype in attachments:
+        message.attach(name, content, mimetype)
     message.send()
 
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "import_export",
     "schools",
     "accounts",
@@ -209,7 +210,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.purge_old_login_events",
         "schedule": 6 * 3600,
     },
+    "bulkactions-resume-stalled-imports": {
+        "task": "bulkactions.tasks.resume_stalled_imports",
+        "schedule": 5 * 60,
+    },
+    "bulkactions-purge-expired-credentials": {
+        "task": "bulkactions.tasks.purge_expired_credentials",
+        "schedule": 3600,
+    },
 }
+
+# Imports: what one file may hold, how long generated passwords can be downloaded, and
+# after how long without a heartbeat a running import counts as stalled and is resumed.
+IMPORT_MAX_FILE_MB = env.int("IMPORT_MAX_FILE_MB", default=30)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=100_000)
+IMPORT_CREDENTIALS_HOURS = env.int("IMPORT_CREDENTIALS_HOURS", default=72)
+IMPORT_STALL_MINUTES = env.int("IMPORT_STALL_MINUTES", default=5)
 
 # Shared between the web and worker processes: Redis, or files under var/ without it.
 if REDIS_URL:

@@ -14,6 +14,8 @@ from accounts.tokens import tokens_void
 from schools.models import District, School, YearGroup
 
 PATTERN_FIELDS = {"first", "last", "f", "l"}
+USERNAME_RE = re.compile(r"[A-Za-z0-9._@+-]{2,150}")
+USERNAME_MESSAGE = "Enter a username of 2 to 150 letters, digits and . _ @ + - (no spaces)"
 
 
 def _slugify_name(value: str) -> str:
@@ -36,30 +38,37 @@ def username_pattern_errors(pattern: str) -> list[str]:
     return []
 
 
+def username_base(*, pattern: str, first_name: str, last_name: str) -> str:
+    """The district's pattern filled in with a person's names, before any number is added."""
+    first, last = _slugify_name(first_name), _slugify_name(last_name)
+    base = pattern.format(first=first, last=last, f=first[:1], l=last[:1]).strip("._-")
+    return (base or "user")[:140]
+
+
+def username_free(base: str, taken: set[str]) -> str:
+    """The base, or the base with 2, 3... added, whichever is not in `taken` (lowercase)."""
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}{n}" in taken:
+        n += 1
+    return f"{base}{n}"
+
+
 def username_generate(
     *, district: District, first_name: str, last_name: str, taken: set[str] | None = None
 ) -> str:
     """The district's pattern filled in, with 2, 3... added until it is free."""
-    first, last = _slugify_name(first_name), _slugify_name(last_name)
-    base = (
-        district.username_pattern.format(first=first, last=last, f=first[:1], l=last[:1]).strip(
-            "._-"
-        )
-        or "user"
+    base = username_base(
+        pattern=district.username_pattern, first_name=first_name, last_name=last_name
     )
-    base = base[:140]
     existing = {
         name.lower()
         for name in User.objects.filter(district=district, username__istartswith=base).values_list(
             "username", flat=True
         )
     } | {name.lower() for name in (taken or ())}
-    if base not in existing:
-        return base
-    n = 2
-    while f"{base}{n}" in existing:
-        n += 1
-    return f"{base}{n}"
+    return username_free(base, existing)
 
 
 def _validate_new_user(
@@ -92,10 +101,8 @@ def _validate_new_user(
     elif not (role == Role.STUDENT and password):
         errors["email"] = ["Enter an email address: the invitation to sign in is sent to it"]
     if username:
-        if not re.fullmatch(r"[A-Za-z0-9._@+-]{2,150}", username):
-            errors["username"] = [
-                "Enter a username of 2 to 150 letters, digits and . _ @ + - (no spaces)"
-            ]
+        if not USERNAME_RE.fullmatch(username):
+            errors["username"] = [USERNAME_MESSAGE]
         elif User.objects.filter(district=district, username__iexact=username).exists():
             errors["username"] = ["This username is taken: choose another or leave it empty"]
     return errors
@@ -307,10 +314,8 @@ def user_update(*, user: User, actor: User | None, **changes) -> User:
     elif "email" in changes and user.password_mode == PasswordMode.SELF:
         errors["email"] = ["Enter an email address: this account signs in with emailed links"]
     if "username" in changes:
-        if not re.fullmatch(r"[A-Za-z0-9._@+-]{2,150}", changes["username"]):
-            errors["username"] = [
-                "Enter a username of 2 to 150 letters, digits and . _ @ + - (no spaces)"
-            ]
+        if not USERNAME_RE.fullmatch(changes["username"]):
+            errors["username"] = [USERNAME_MESSAGE]
         elif others.filter(username__iexact=changes["username"]).exists():
             errors["username"] = ["This username is taken: choose another"]
     if "schools" in changes and any(s.district_id != district.pk for s in changes["schools"]):

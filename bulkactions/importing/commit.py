@@ -1,0 +1,418 @@
+"""Writing a reviewed import: accounts, schools, class enrolments and audit rows in batches.
+
+Each batch is one transaction that also records its rows' outcomes, under a lock on
+the job row, so a rerun (worker restart, retried task) skips what is done and never
+creates an account twice. Passwords are hashed before, by `passwords_hash_chunk` tasks
+that the workers run in parallel. Activation emails are queued per batch after commit.
+"""
+
+import logging
+
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts import audit
+from accounts.models import AuditEvent, PasswordMode, Role, Status, User
+from accounts.services.users import username_base, username_free
+from bulkactions.importing.review import Superseded, heartbeat
+from bulkactions.models import (
+    ImportJob,
+    ImportMode,
+    ImportRow,
+    ImportStatus,
+    RowOutcome,
+    RowStatus,
+)
+from bulkactions.secrets import secret_open, secret_seal
+from schools.models import Enrollment, School, YearGroup
+
+log = logging.getLogger(__name__)
+BATCH = 2000
+HASH_CHUNK = 100
+READY = (RowStatus.VALID, RowStatus.WARNING)
+
+
+def rows_pending(job: ImportJob):
+    return ImportRow.objects.filter(job=job, status__in=READY, outcome="")
+
+
+def rows_needing_hash(job: ImportJob):
+    """Rows whose account gets a password and has no hash yet (update rows without a
+    password in the file keep the one they have)."""
+    return rows_pending(job).filter(password_hash="", resolved__has_key="password")
+
+
+def passwords_hash_chunk(job: ImportJob, first_number: int) -> int:
+    """Hashes (and, where the file gave none, generates) the passwords of the next chunk
+    of rows from `first_number`; returns how many it hashed."""
+    from accounts.services.credentials import password_generate
+
+    rows = list(rows_needing_hash(job).filter(number__gte=first_number)[:HASH_CHUNK])
+    for row in rows:
+        password = secret_open(row.secret)
+        if not password:
+            if row.resolved.get("password") != "generate":
+                continue
+            password = password_generate(district=job.district)
+            row.secret = secret_seal(password)
+        row.password_hash = make_password(password)
+    ImportRow.objects.bulk_update(rows, ["secret", "password_hash"])
+    return len(rows)
+
+
+def hash_chunk_starts(job: ImportJob) -> list[int]:
+    numbers = list(rows_needing_hash(job).values_list("number", flat=True).order_by("number"))
+    return numbers[::HASH_CHUNK]
+
+
+def job_commit(job: ImportJob, run_token: str, *, on_progress=None) -> None:
+    """Writes every ready row not written yet, then finishes the job."""
+    job = ImportJob.objects.select_related("district", "created_by").get(pk=job.pk)
+    context = _Context(job)
+    while True:
+        ids = list(rows_pending(job).order_by("number").values_list("pk", flat=True)[:BATCH])
+        if not ids:
+            break
+        with transaction.atomic():
+            locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+            if locked.run_token != run_token:
+                raise Superseded(job.pk)
+            rows = list(ImportRow.objects.filter(pk__in=ids, outcome="").order_by("number"))
+            counts = _write_batch(context, rows)
+            ImportJob.objects.filter(pk=job.pk).update(
+                heartbeat_at=timezone.now(),
+                created_count=locked.created_count + counts[RowOutcome.CREATED],
+                updated_count=locked.updated_count + counts[RowOutcome.UPDATED],
+                unchanged_count=locked.unchanged_count + counts[RowOutcome.UNCHANGED],
+                failed_count=locked.failed_count + counts[RowOutcome.FAILED],
+            )
+            transaction.on_commit(lambda: audit.people_changed(job.district_id))
+        if on_progress:
+            on_progress()
+    _finish(job, run_token)
+
+
+def _finish(job: ImportJob, run_token: str) -> None:
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from bulkactions.tasks import send_import_summary
+
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if locked.run_token != run_token:
+            raise Superseded(job.pk)
+        if locked.status != ImportStatus.COMMITTING:
+            return
+        skipped = (
+            ImportRow.objects.filter(job=job, outcome="")
+            .exclude(status__in=READY)
+            .update(outcome=RowOutcome.SKIPPED)
+        )
+        now = timezone.now()
+        expires = now + timedelta(hours=settings.IMPORT_CREDENTIALS_HOURS)
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.DONE,
+            skipped_count=locked.skipped_count + skipped,
+            finished_at=now,
+            heartbeat_at=now,
+            file_data=b"",  # personal data: the rows keep what the results need
+            credentials_expire_at=expires if locked.sets_passwords else None,
+        )
+        locked.refresh_from_db()
+        audit.record(
+            actor=locked.created_by,
+            action="bulkactions.import.committed",
+            target=locked,
+            district=locked.district,
+            after={
+                "file": locked.file_name,
+                "created": locked.created_count,
+                "updated": locked.updated_count,
+                "unchanged": locked.unchanged_count,
+                "skipped": locked.skipped_count,
+                "failed": locked.failed_count,
+            },
+        )
+        transaction.on_commit(lambda: send_import_summary.delay(job.district_id, job.pk))
+
+
+class _Context:
+    """What every batch of one job needs, loaded once."""
+
+    def __init__(self, job: ImportJob):
+        self.job = job
+        self.district = job.district
+        self.actor = job.created_by
+        self.actor_label = audit.actor_label(self.actor)
+        self.schools = {s.pk: s for s in School.objects.filter(district=self.district)}
+        self.years = {y.pk: y for y in YearGroup.objects.filter(district=self.district)}
+        self.exempt = self.district.students_exempt_from_password_change
+        self.unusable = make_password(None)
+
+
+def _write_batch(context: _Context, rows: list[ImportRow]) -> dict[str, int]:
+    counts = dict.fromkeys(RowOutcome.values, 0)
+    creates = [row for row in rows if not row.resolved.get("user_id")]
+    updates = [row for row in rows if row.resolved.get("user_id")]
+    if context.job.mode == ImportMode.CREATE:
+        updates, creates = [], rows
+    _fail_taken(context, creates)
+    creates = [row for row in creates if not row.outcome]
+    counts[RowOutcome.CREATED] = _create(context, creates)
+    for row in updates:
+        counts[_update(context, row)] += 1
+    counts[RowOutcome.FAILED] = sum(1 for row in rows if row.outcome == RowOutcome.FAILED)
+    return counts
+
+
+def _fail_taken(context: _Context, rows: list[ImportRow]) -> None:
+    """Accounts made since the review may now hold a row's email, username or SIS id:
+    such a row fails with the reason; a generated username simply moves on to a free one."""
+    if not rows:
+        return
+    district = context.district
+    emails = {row.email_key for row in rows if row.email_key}
+    usernames = {row.username_key for row in rows}
+    sis_ids = {row.sis_key for row in rows if row.sis_key}
+    found = (
+        User.objects.filter(district=district)
+        .annotate(e=Lower("email"), u=Lower("username"), s=Lower("sis_id"))
+        .filter(Q(e__in=emails) | Q(u__in=usernames) | Q(s__in=sis_ids))
+        .values_list("e", "u", "s")
+    )
+    taken_emails, taken_usernames, taken_sis = set(), set(), set()
+    for email, username, sis_id in found:
+        taken_emails.add(email)
+        taken_usernames.add(username)
+        taken_sis.add(sis_id)
+    for row in rows:
+        if row.email_key in taken_emails or (row.sis_key and row.sis_key in taken_sis):
+            what = "email address" if row.email_key in taken_emails else "SIS id"
+            _mark(row, RowOutcome.FAILED, f"Another account got this {what} after the review")
+        elif row.username_key in taken_usernames:
+            if not row.resolved.get("username_generated"):
+                _mark(row, RowOutcome.FAILED, "Another account got this username after the review")
+                continue
+            base = username_base(
+                pattern=district.username_pattern,
+                first_name=row.values.get("first_name", ""),
+                last_name=row.values.get("last_name", ""),
+            )
+            taken = {
+                name.lower()
+                for name in User.objects.filter(
+                    district=district, username__istartswith=base
+                ).values_list("username", flat=True)
+            } | usernames
+            row.resolved["username"] = username_free(base, taken)
+            row.username_key = row.resolved["username"].lower()
+            usernames.add(row.username_key)
+    failed = [row for row in rows if row.outcome == RowOutcome.FAILED]
+    if failed:
+        ImportRow.objects.bulk_update(failed, ["outcome", "outcome_message"])
+
+
+def _mark(row: ImportRow, outcome: str, message: str = "") -> None:
+    row.outcome, row.outcome_message = outcome, message
+
+
+def _user_from(context: _Context, row: ImportRow, now) -> User:
+    values, resolved = row.values, row.resolved
+    role = resolved.get("role", Role.STUDENT)
+    user = User(
+        district=context.district,
+        role=role,
+        first_name=values.get("first_name", ""),
+        last_name=values.get("last_name", ""),
+        email=values.get("email", ""),
+        username=resolved["username"],
+        sis_id=values.get("sis_id", ""),
+        year_group_id=resolved.get("year_group_id"),
+        source="import",
+        created_at=now,
+    )
+    if row.password_hash:
+        user.password = row.password_hash
+        user.password_mode = PasswordMode.STAFF
+        user.status = Status.ACTIVE
+        user.must_change_password = not (role == Role.STUDENT and context.exempt)
+        user.password_changed_at = now
+    else:
+        user.password = context.unusable
+        user.invited_at = now if user.email else None
+    user.school_names = "; ".join(
+        sorted(context.schools[sid].name for sid in resolved.get("school_ids", []))
+    )[:500]
+    user.refresh_search_text()
+    return user
+
+
+def _snapshot(context: _Context, user: User, school_ids) -> dict:
+    year = context.years.get(user.year_group_id)
+    return {
+        "role": user.role,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "username": user.username,
+        "email": user.email,
+        "status": user.status,
+        "year_group": year.name if year else None,
+        "schools": sorted(context.schools[sid].name for sid in school_ids),
+        "must_change_password": user.must_change_password,
+        "import": context.job.pk,
+    }
+
+
+def _create(context: _Context, rows: list[ImportRow]) -> int:
+    if not rows:
+        return 0
+    now = timezone.now()
+    users = [_user_from(context, row, now) for row in rows]
+    try:
+        with transaction.atomic():
+            User.objects.bulk_create(users, batch_size=BATCH)
+    except IntegrityError:
+        # A clash the check above could not see (a concurrent write): one by one, so
+        # only the clashing rows fail.
+        users = _create_one_by_one(context, rows, users)
+    made = [(row, user) for row, user in zip(rows, users, strict=True) if user.pk]
+    through = User.schools.through
+    through.objects.bulk_create(
+        [
+            through(user_id=user.pk, school_id=sid)
+            for row, user in made
+            for sid in row.resolved.get("school_ids", [])
+        ],
+        batch_size=BATCH,
+    )
+    Enrollment.objects.bulk_create(
+        [
+            Enrollment(district=context.district, classroom_id=cid, student_id=user.pk)
+            for row, user in made
+            for cid in row.resolved.get("classroom_ids", [])
+        ],
+        batch_size=BATCH,
+    )
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                district=context.district,
+                actor=context.actor,
+                actor_label=context.actor_label,
+                action="accounts.user.created",
+                target_type="user",
+                target_id=user.pk,
+                target_label=audit.target_label(user),
+                after=_snapshot(context, user, row.resolved.get("school_ids", [])),
+                created_at=now,
+            )
+            for row, user in made
+        ],
+        batch_size=BATCH,
+    )
+    for row, user in made:
+        _mark(row, RowOutcome.CREATED)
+        row.user_id = user.pk
+    ImportRow.objects.bulk_update([row for row, _ in made], ["outcome", "user", "resolved"])
+    failed = [row for row in rows if row.outcome == RowOutcome.FAILED]
+    if failed:
+        ImportRow.objects.bulk_update(failed, ["outcome", "outcome_message"])
+    invite = [user.pk for _, user in made if user.email and user.status == Status.INVITED]
+    if invite:
+        _queue_invitations(context, invite)
+    return len(made)
+
+
+def _create_one_by_one(context: _Context, rows: list[ImportRow], users: list[User]) -> list[User]:
+    for row, user in zip(rows, users, strict=True):
+        user.pk = None
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            user.pk = None
+            _mark(row, RowOutcome.FAILED, "Another account already has this email or username")
+    return users
+
+
+def _queue_invitations(context: _Context, user_ids: list[int]) -> None:
+    from bulkactions.tasks import send_import_invitations
+
+    job = context.job
+    for start in range(0, len(user_ids), 200):
+        chunk = user_ids[start : start + 200]
+        transaction.on_commit(
+            lambda chunk=chunk: send_import_invitations.delay(job.district_id, job.pk, chunk)
+        )
+
+
+def _update(context: _Context, row: ImportRow) -> str:
+    """One matched account: the changes the review showed, plus classes and a password."""
+    from accounts.services.users import user_snapshot
+
+    user = (
+        User.objects.select_for_update()
+        .filter(district=context.district, pk=row.resolved["user_id"])
+        .first()
+    )
+    if user is None:
+        _mark(row, RowOutcome.FAILED, "The account was deleted after the review")
+        row.save(update_fields=["outcome", "outcome_message"])
+        return RowOutcome.FAILED
+    before = user_snapshot(user)
+    changes = row.resolved.get("changes", {})
+    for name in ("first_name", "last_name", "email", "username", "sis_id"):
+        if name in changes:
+            setattr(user, name, changes[name][1])
+    if "role" in changes:
+        user.role = row.resolved["role"]
+    if "year_group" in changes:
+        user.year_group_id = row.resolved["year_group_id"]
+    new_classes = set(row.resolved.get("classroom_ids", [])) - set(
+        Enrollment.objects.filter(student=user).values_list("classroom_id", flat=True)
+    )
+    if not changes and not new_classes and not row.password_hash:
+        _mark(row, RowOutcome.UNCHANGED)
+        row.user_id = user.pk
+        row.save(update_fields=["outcome", "outcome_message", "user"])
+        return RowOutcome.UNCHANGED
+    if row.password_hash:
+        user.password = row.password_hash
+        user.must_change_password = not (user.role == Role.STUDENT and context.exempt)
+        user.password_changed_at = timezone.now()
+        user.password_mode = PasswordMode.STAFF
+        if user.status == Status.INVITED:
+            user.status = Status.ACTIVE
+    try:
+        with transaction.atomic():
+            user.save()
+            if "schools" in changes:
+                user.set_schools([context.schools[sid] for sid in row.resolved["school_ids"]])
+            Enrollment.objects.bulk_create(
+                [
+                    Enrollment(district=context.district, classroom_id=cid, student=user)
+                    for cid in sorted(new_classes)
+                ]
+            )
+    except IntegrityError:
+        _mark(row, RowOutcome.FAILED, "Another account got this email or username after the review")
+        row.save(update_fields=["outcome", "outcome_message"])
+        return RowOutcome.FAILED
+    after = user_snapshot(user)
+    changed = {k: v for k, v in after.items() if before[k] != v}
+    audit.record(
+        actor=context.actor,
+        action="accounts.user.updated",
+        target=user,
+        before={k: before[k] for k in changed},
+        after={**changed, "import": context.job.pk},
+    )
+    _mark(row, RowOutcome.UPDATED)
+    row.user_id = user.pk
+    row.save(update_fields=["outcome", "outcome_message", "user"])
+    return RowOutcome.UPDATED

@@ -1,0 +1,89 @@
+"""What an import leaves behind for people: the per-row results CSV and the credentials
+(CSV and printable PDF slips) of the passwords it set."""
+
+import csv
+import io
+
+from accounts.exports import safe_cell
+from bulkactions.models import ImportJob, ImportRow, RowOutcome
+from bulkactions.secrets import secret_open
+
+RESULT_HEADER = ["Row", "Outcome", "First name", "Last name", "Username", "Email", "Message"]
+
+
+def _csv(header: list[str], lines) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for line in lines:
+        writer.writerow([safe_cell(str(cell)) for cell in line])
+    return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
+
+
+def row_message(row: ImportRow) -> str:
+    if row.outcome_message:
+        return row.outcome_message
+    if row.outcome == RowOutcome.SKIPPED:
+        return "; ".join(m for messages in row.errors.values() for m in messages) or "Removed"
+    changes = row.resolved.get("changes")
+    if row.outcome == RowOutcome.UPDATED and changes:
+        return "Changed: " + ", ".join(name.replace("_", " ") for name in changes)
+    return ""
+
+
+def results_csv(job: ImportJob, *, created_only: bool = False) -> bytes:
+    """One line per row with its outcome; with `created_only`, the new accounts' usernames."""
+    rows = ImportRow.objects.filter(job=job).exclude(outcome="").order_by("number")
+    if created_only:
+        rows = rows.filter(outcome=RowOutcome.CREATED)
+    lines = (
+        [
+            row.number,
+            RowOutcome(row.outcome).label,
+            row.values.get("first_name", ""),
+            row.values.get("last_name", ""),
+            row.resolved.get("username", ""),
+            row.values.get("email", ""),
+            row_message(row),
+        ]
+        for row in rows.iterator(chunk_size=2000)
+    )
+    return _csv(RESULT_HEADER, lines)
+
+
+def credentials(job: ImportJob) -> list[dict]:
+    """Name, username, class and password of each account the import gave a password."""
+    rows = (
+        ImportRow.objects.filter(
+            job=job, outcome__in=(RowOutcome.CREATED, RowOutcome.UPDATED)
+        )
+        .exclude(secret="")
+        .order_by("number")
+    )
+    found = []
+    for row in rows.iterator(chunk_size=2000):
+        password = secret_open(row.secret)
+        if password:
+            found.append(
+                {
+                    "first_name": row.values.get("first_name", ""),
+                    "last_name": row.values.get("last_name", ""),
+                    "username": row.resolved.get("username", ""),
+                    "year_group": row.values.get("year_group", ""),
+                    "classes": row.values.get("classrooms", ""),
+                    "password": password,
+                }
+            )
+    return found
+
+
+def credentials_csv(job: ImportJob) -> bytes:
+    login = job.district.url("/login/")
+    return _csv(
+        ["First name", "Last name", "Username", "Password", "Year group", "Classes", "Sign in at"],
+        (
+            [c["first_name"], c["last_name"], c["username"], c["password"], c["year_group"],
+             c["classes"], login]
+            for c in credentials(job)
+        ),
+    )

@@ -1,0 +1,198 @@
+"""Imports: the uploaded file, its parsed and validated rows, and what creating them did.
+
+A job moves forward only (uploaded → mapping → validating → review → committing →
+done, or abandoned/failed). Nothing touches accounts before `committing`, and each
+committed batch records its rows' outcomes in the same transaction as the accounts,
+so a retried job carries on where it stopped and never creates anything twice.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+from schools.models import District
+
+
+class ImportKind(models.TextChoices):
+    STAFF = "staff", "Staff"
+    STUDENTS = "students", "Students"
+
+
+class ImportPasswordMode(models.TextChoices):
+    EMAIL = "email", "Students set their own password (activation email)"
+    SET = "set", "Teacher-set passwords (from the file, or generated)"
+
+
+class ImportMode(models.TextChoices):
+    CREATE = "create", "Create new accounts only"
+    UPDATE = "update", "Create new accounts and update existing ones"
+
+
+class ImportStatus(models.TextChoices):
+    MAPPING = "mapping", "Columns to match"
+    VALIDATING = "validating", "Checking"
+    REVIEW = "review", "Ready to review"
+    COMMITTING = "committing", "Creating accounts"
+    DONE = "done", "Finished"
+    ABANDONED = "abandoned", "Abandoned"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_label = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=10, choices=ImportKind.choices)
+    password_mode = models.CharField(
+        max_length=10, choices=ImportPasswordMode.choices, default=ImportPasswordMode.EMAIL
+    )
+    mode = models.CharField(max_length=10, choices=ImportMode.choices, default=ImportMode.CREATE)
+    status = models.CharField(max_length=12, choices=ImportStatus.choices)
+    file_name = models.CharField(max_length=255)
+    file_size = models.PositiveIntegerField(default=0)
+    file_data = models.BinaryField(editable=False)
+    # What parsing found: "csv" or "xlsx", the encoding and delimiter of a CSV.
+    file_format = models.CharField(max_length=5)
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=2, blank=True)
+    header = models.JSONField(default=list)
+    # Column index (as text) → field name; unmatched columns are left out.
+    mapping = models.JSONField(default=dict)
+    skip_errors = models.BooleanField(default=False)
+
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    valid_rows = models.PositiveIntegerField(default=0)
+    warning_rows = models.PositiveIntegerField(default=0)
+    error_rows = models.PositiveIntegerField(default=0)
+    removed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    failure = models.TextField(blank=True)
+    # Each run of a step takes a new token; a run whose token was replaced stops writing.
+    run_token = models.CharField(max_length=32, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set at each step's start and at every batch: a stale heartbeat means the worker died.
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    credentials_expire_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["district", "-created_at"])]
+
+    def __str__(self):
+        return f"Import #{self.pk} ({self.file_name})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (ImportStatus.VALIDATING, ImportStatus.COMMITTING)
+
+    @property
+    def sets_passwords(self) -> bool:
+        return self.kind == ImportKind.STUDENTS and self.password_mode == ImportPasswordMode.SET
+
+    @property
+    def rows_to_create(self) -> int:
+        return self.valid_rows + self.warning_rows
+
+    @property
+    def has_credentials(self) -> bool:
+        return (
+            self.sets_passwords
+            and self.status == ImportStatus.DONE
+            and self.created_count + self.updated_count > 0
+            and self.credentials_expire_at is not None
+            and self.credentials_expire_at > timezone.now()
+        )
+
+
+class RowStatus(models.TextChoices):
+    VALID = "valid", "Ready"
+    WARNING = "warning", "Ready, with warnings"
+    ERROR = "error", "Has errors"
+    REMOVED = "removed", "Removed"
+
+
+class RowOutcome(models.TextChoices):
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    UNCHANGED = "unchanged", "Unchanged"
+    SKIPPED = "skipped", "Skipped"
+    FAILED = "failed", "Failed"
+
+
+class ImportRow(models.Model):
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
+    # The row's line in the file, as a spreadsheet shows it (the header is row 1).
+    number = models.PositiveIntegerField()
+    # Field → the text as the file gave it, trimmed; the admin edits these.
+    values = models.JSONField(default=dict)
+    errors = models.JSONField(default=dict)
+    warnings = models.JSONField(default=dict)
+    status = models.CharField(max_length=8, choices=RowStatus.choices)
+    # Lowercased identities, indexed so an inline fix finds the rows it clashes with.
+    email_key = models.CharField(max_length=254, blank=True)
+    username_key = models.CharField(max_length=150, blank=True)
+    sis_key = models.CharField(max_length=255, blank=True)
+    # What validation resolved: generated username, school/year/class ids, the account
+    # an update matches and the per-field changes. Commit writes exactly this.
+    resolved = models.JSONField(default=dict)
+    # A teacher-set or generated password, encrypted (bulkactions.secrets), for the
+    # credentials page until it expires; never shown elsewhere.
+    secret = models.TextField(blank=True)
+    # Its hash, made ahead of commit by hashing tasks spread over the workers.
+    password_hash = models.CharField(max_length=200, blank=True)
+    outcome = models.CharField(max_length=10, choices=RowOutcome.choices, blank=True)
+    outcome_message = models.CharField(max_length=500, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint("job", "number", name="importrow_number_unique_in_job")
+        ]
+        indexes = [
+            models.Index(fields=["job", "status", "number"]),
+            models.Index(fields=["job", "email_key"]),
+            models.Index(fields=["job", "username_key"]),
+            models.Index(fields=["job", "sis_key"]),
+        ]
+
+    def __str__(self):
+        return f"Row {self.number} of import {self.job_id}"
+
+
+class ImportMapping(models.Model):
+    """The columns an admin matched by hand, remembered for the district's next file."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=ImportKind.choices)
+    # Normalised header text → field name.
+    columns = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("district", "kind", name="importmapping_one_per_kind")
+        ]
+
+    def __str__(self):
+        return f"Column mapping for {self.kind}"
