@@ -54,9 +54,11 @@ def import_start(
     password_mode: str = ImportPasswordMode.EMAIL,
     mode: str = ImportMode.CREATE,
     mapping: dict[str, str] | None = None,
+    enqueue: bool = True,
 ) -> ImportJob:
     """Stores the file and starts checking it, or asks for the columns to be matched first.
-    A file that is not a table is refused here, with what to do about it."""
+    A file that is not a table is refused here, with what to do about it. With
+    `enqueue=False` (the import_users command) the caller runs the step itself."""
     from bulkactions.tasks import validate_import
 
     if actor is not None and actor.role not in (Role.DISTRICT_ADMIN, Role.SCHOOL_ADMIN):
@@ -106,7 +108,8 @@ def import_start(
             job.run_token = _new_token()
             job.started_at = job.heartbeat_at = timezone.now()
             job.save()
-            _enqueue(validate_import, job, job.run_token)
+            if enqueue:
+                _enqueue(validate_import, job, job.run_token)
         audit.record(
             actor=actor,
             action="bulkactions.import.uploaded",
@@ -139,7 +142,9 @@ def mapping_problems(mapping: dict[str, str], job: ImportJob) -> dict[str, list[
     return errors
 
 
-def import_map(*, job: ImportJob, actor: User | None, mapping: dict[str, str]) -> ImportJob:
+def import_map(
+    *, job: ImportJob, actor: User | None, mapping: dict[str, str], enqueue: bool = True
+) -> ImportJob:
     """Uses the admin's column choices, remembers them for the district, starts checking."""
     from bulkactions.tasks import validate_import
 
@@ -167,7 +172,8 @@ def import_map(*, job: ImportJob, actor: User | None, mapping: dict[str, str]) -
             district=job.district,
             after={header: FIELDS_BY_NAME[name].label for header, name in _named(job).items()},
         )
-        _enqueue(validate_import, job, job.run_token)
+        if enqueue:
+            _enqueue(validate_import, job, job.run_token)
     return job
 
 
@@ -217,7 +223,9 @@ def import_row_remove(*, row: ImportRow, actor: User | None) -> ImportRow:
     return row
 
 
-def import_commit(*, job: ImportJob, actor: User | None, skip_errors: bool = False) -> ImportJob:
+def import_commit(
+    *, job: ImportJob, actor: User | None, skip_errors: bool = False, enqueue: bool = True
+) -> ImportJob:
     """Starts creating the accounts: only when no row has an error, or when the admin
     chose to leave the rows with errors out."""
     from bulkactions.tasks import commit_import
@@ -247,7 +255,8 @@ def import_commit(*, job: ImportJob, actor: User | None, skip_errors: bool = Fal
             district=job.district,
             after={"rows": job.rows_to_create, "skipping": job.error_rows},
         )
-        _enqueue(commit_import, job, job.run_token)
+        if enqueue:
+            _enqueue(commit_import, job, job.run_token)
     return job
 
 
