@@ -160,4 +160,18 @@
   }
 
   document.addEventListener("DOMContentLoaded", revealConditionals);
+
+  // A checkbox that must be ticked before a button works (imports: skip rows with errors).
+  // Without JavaScript the button stays enabled and the server asks for the tick.
+  function syncEnables() {
+    document.querySelectorAll("[data-enables]").forEach(function (box) {
+      var button = document.getElementById(box.dataset.enables);
+      if (button) button.disabled = !box.checked;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.closest("[data-enables]")) syncEnables();
+  });
+  document.addEventListener("DOMContentLoaded", syncEnables);
+  document.addEventListener("htmx:afterSettle", syncEnables);
 })();

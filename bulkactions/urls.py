@@ -1,0 +1,38 @@
+from django.urls import path
+
+from bulkactions import views
+
+app_name = "bulkactions"
+urlpatterns = [
+    # Settings > Imports (district and school admins)
+    path("settings/imports/", views.import_list, name="import_list"),
+    path("settings/imports/new/", views.import_new, name="import_new"),
+    path(
+        "settings/imports/template/<str:kind>.<str:file_format>",
+        views.import_template,
+        name="import_template",
+    ),
+    path("settings/imports/<int:pk>/", views.import_detail, name="import_detail"),
+    path("settings/imports/<int:pk>/progress/", views.import_progress, name="import_progress"),
+    path("settings/imports/<int:pk>/columns/", views.import_map, name="import_map"),
+    path("settings/imports/<int:pk>/rows/<int:number>/", views.import_row, name="import_row"),
+    path(
+        "settings/imports/<int:pk>/rows/<int:number>/remove/",
+        views.import_row_remove,
+        name="import_row_remove",
+    ),
+    path("settings/imports/<int:pk>/create/", views.import_commit, name="import_commit"),
+    path("settings/imports/<int:pk>/abandon/", views.import_abandon, name="import_abandon"),
+    path("settings/imports/<int:pk>/resume/", views.import_resume, name="import_resume"),
+    path("settings/imports/<int:pk>/results.csv", views.import_results_csv, name="import_results"),
+    path(
+        "settings/imports/<int:pk>/credentials/",
+        views.import_credentials,
+        name="import_credentials",
+    ),
+    path(
+        "settings/imports/<int:pk>/credentials/sign-in-details.<str:file_format>",
+        views.import_credentials_download,
+        name="import_credentials_download",
+    ),
+]
