@@ -14,7 +14,7 @@ from accounts import services
 from accounts.models import OutboxMessage, Role, User
 from accounts.tokens import token_issue
 from schools.models import District
-from tests.factories import PASSWORD, SchoolFactory, UserFactory
+from tests.factories import PASSWORD, SchoolFactory, UserFactory, YearGroupFactory
 
 TENANT_APPS = {"schools", "accounts", "bulkactions", "rostering"}
 
@@ -131,6 +131,22 @@ def bravo(other_district, mailoutbox, django_capture_on_commit_callbacks):
     other_district.logo, other_district.logo_content_type = image.getvalue(), "image/png"
     other_district.logo_version = 3
     other_district.save()
+    from bulkactions import services as imports
+    from bulkactions.models import ImportJob
+
+    YearGroupFactory(district=other_district, ordinal=7, name="Year 7")
+    with django_capture_on_commit_callbacks(execute=True):
+        job = imports.import_start(
+            district=other_district,
+            actor=admin,
+            kind="students",
+            file_name="bravo-secret-file.csv",
+            data=b"First name,Last name,Year,School\nZebedee,Secretrow,Year 7,Bravo Secret Academy\n"
+            b"Yolanda,Hiddenrow,Year 99,Bravo Secret Academy\n",
+            password_mode="set",
+        )
+    job = ImportJob.objects.get(pk=job.pk)
+    assert job.status == "review", job.failure
     message = OutboxMessage.objects.create(
         district=other_district,
         to="wilhelmina@bravo.example",
@@ -139,7 +155,8 @@ def bravo(other_district, mailoutbox, django_capture_on_commit_callbacks):
     )
     return {
         "district": other_district,
-        "ids": sorted({admin.pk, invited.pk, school.pk, message.pk, 3}),
+        "ids": sorted({admin.pk, invited.pk, school.pk, message.pk, job.pk, 2, 3}),
+        "job": job,
         "tokens": [raw],
         "markers": [
             "Brunhilde",
@@ -148,6 +165,9 @@ def bravo(other_district, mailoutbox, django_capture_on_commit_callbacks):
             "brunhilde@bravo.example",
             "Bravo Secret Academy",
             "Bravo private mail",
+            "Zebedee",
+            "Hiddenrow",
+            "bravo-secret-file.csv",
         ],
         "users": [admin, invited],
     }
@@ -178,6 +198,11 @@ def _state(bravo):
             district.logo_version,
         ),
         list(district.users.values_list("tokens__used_at", "tokens__voided_at")),
+        list(
+            bravo["job"].rows.values_list("number", "status", "values")
+            .order_by("number")
+        ),
+        type(bravo["job"]).objects.get(pk=bravo["job"].pk).status,
     )
 
 
