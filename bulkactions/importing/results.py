@@ -5,10 +5,12 @@ import csv
 import io
 
 from accounts.exports import safe_cell
-from bulkactions.models import ImportJob, ImportRow, RowOutcome
+from bulkactions.importing.columns import FIELDS_BY_NAME
+from bulkactions.models import ImportJob, ImportRow, RowOutcome, RowStatus
 from bulkactions.secrets import secret_open
 
 RESULT_HEADER = ["Row", "Outcome", "First name", "Last name", "Username", "Email", "Message"]
+REVIEW_HEADER = ["Row", "Status", "First name", "Last name", "Username", "Email", "Messages"]
 
 
 def _csv(header: list[str], lines) -> bytes:
@@ -51,12 +53,47 @@ def results_csv(job: ImportJob, *, created_only: bool = False) -> bytes:
     return _csv(RESULT_HEADER, lines)
 
 
+def problems_in_order(problems: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
+    """A row's errors or warnings, the whole row's ("_row") first, then in column order
+    (PostgreSQL's jsonb does not keep the order they were found in)."""
+    order = {name: n for n, name in enumerate(FIELDS_BY_NAME, start=1)}
+    return sorted(problems.items(), key=lambda item: order.get(item[0], 0))
+
+
+def row_problems(problems: dict[str, list[str]]) -> list[str]:
+    """A row's errors or warnings as "Field: message"."""
+    return [
+        f"{FIELDS_BY_NAME[name].label}: {message}" if name in FIELDS_BY_NAME else message
+        for name, messages in problems_in_order(problems)
+        for message in messages
+    ]
+
+
+def review_csv(job: ImportJob) -> bytes:
+    """One line per checked row, before anything is written: what the review page shows,
+    for the import_users command's dry runs and refused imports."""
+    rows = ImportRow.objects.filter(job=job).exclude(status=RowStatus.REMOVED).order_by("number")
+    lines = (
+        [
+            row.number,
+            RowStatus(row.status).label,
+            row.values.get("first_name", ""),
+            row.values.get("last_name", ""),
+            row.resolved.get("username", ""),
+            row.values.get("email", ""),
+            "; ".join(
+                row_problems(row.errors) + [f"Warning: {m}" for m in row_problems(row.warnings)]
+            ),
+        ]
+        for row in rows.iterator(chunk_size=2000)
+    )
+    return _csv(REVIEW_HEADER, lines)
+
+
 def credentials(job: ImportJob) -> list[dict]:
     """Name, username, class and password of each account the import gave a password."""
     rows = (
-        ImportRow.objects.filter(
-            job=job, outcome__in=(RowOutcome.CREATED, RowOutcome.UPDATED)
-        )
+        ImportRow.objects.filter(job=job, outcome__in=(RowOutcome.CREATED, RowOutcome.UPDATED))
         .exclude(secret="")
         .order_by("number")
     )
@@ -82,8 +119,15 @@ def credentials_csv(job: ImportJob) -> bytes:
     return _csv(
         ["First name", "Last name", "Username", "Password", "Year group", "Classes", "Sign in at"],
         (
-            [c["first_name"], c["last_name"], c["username"], c["password"], c["year_group"],
-             c["classes"], login]
+            [
+                c["first_name"],
+                c["last_name"],
+                c["username"],
+                c["password"],
+                c["year_group"],
+                c["classes"],
+                login,
+            ]
             for c in credentials(job)
         ),
     )
