@@ -82,6 +82,17 @@ def import_start(
         mapping = columns_match(
             table.header, kind=kind, password_mode=password_mode, remembered=remembered
         )
+    else:
+        check = ImportJob(kind=kind, password_mode=password_mode, header=table.header)
+        problems = {
+            key: messages
+            for key, messages in mapping_problems(mapping, check).items()
+            if key != "__all__"  # missing columns lead to the mapping step, as usual
+        }
+        if problems:
+            raise ValidationError(
+                {"mapping": [m for messages in problems.values() for m in messages]}
+            )
     job = ImportJob(
         district=district,
         created_by=actor,
@@ -121,6 +132,7 @@ def import_start(
 
 
 def mapping_problems(mapping: dict[str, str], job: ImportJob) -> dict[str, list[str]]:
+    """What is wrong with a column → field mapping for this job's file and kind."""
     allowed = {f.name for f in fields_for(job.kind, job.password_mode)}
     errors: dict[str, list[str]] = {}
     seen: dict[str, str] = {}
