@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts import audit
 from accounts.models import AuditEvent, PasswordMode, Role, Status, User
 from accounts.services.users import username_base, username_free
-from bulkactions.importing.review import Superseded, heartbeat
+from bulkactions.importing.review import Superseded
 from bulkactions.models import (
     ImportJob,
     ImportMode,
@@ -190,8 +190,11 @@ def _fail_taken(context: _Context, rows: list[ImportRow]) -> None:
         taken_emails.add(email)
         taken_usernames.add(username)
         taken_sis.add(sis_id)
+    # An account without an email or SIS id takes none: "" matches no row.
+    taken_emails.discard("")
+    taken_sis.discard("")
     for row in rows:
-        if row.email_key in taken_emails or (row.sis_key and row.sis_key in taken_sis):
+        if row.email_key in taken_emails or row.sis_key in taken_sis:
             what = "email address" if row.email_key in taken_emails else "SIS id"
             _mark(row, RowOutcome.FAILED, f"Another account got this {what} after the review")
         elif row.username_key in taken_usernames:

@@ -161,7 +161,9 @@ def _cell_text(value) -> str:
     if isinstance(value, datetime.datetime):
         # A date where text was meant (spreadsheets turn "7-8" into 7 August): kept as the
         # date it became, so validation can say what happened.
-        return value.date().isoformat() if not value.time() else value.isoformat(sep=" ")
+        # (A time is always true in Python: compare with midnight.)
+        midnight = value.time() == datetime.time(0)
+        return value.date().isoformat() if midnight else value.isoformat(sep=" ")
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():

@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from bulkactions.importing.parse import FileRejected, table_read
 from bulkactions.importing.validate import (
-    IDENTITY_LABELS,
     DistrictIndex,
     RowCheck,
     duplicate_message,
@@ -23,6 +22,7 @@ from bulkactions.importing.validate import (
     values_from_cells,
 )
 from bulkactions.models import ImportJob, ImportRow, ImportStatus, RowStatus
+from bulkactions.secrets import secret_open
 
 log = logging.getLogger(__name__)
 BATCH = 2000
@@ -164,16 +164,12 @@ def _set_duplicate(row: ImportRow, name: str, others: list[int]) -> None:
     else:
         row.errors.pop(name, None)
     row.status = (
-        RowStatus.ERROR
-        if row.errors
-        else (RowStatus.WARNING if row.warnings else RowStatus.VALID)
+        RowStatus.ERROR if row.errors else (RowStatus.WARNING if row.warnings else RowStatus.VALID)
     )
 
 
 def job_totals_refresh(job: ImportJob) -> ImportJob:
-    counts = dict(
-        ImportRow.objects.filter(job=job).values_list("status").annotate(n=Count("id"))
-    )
+    counts = dict(ImportRow.objects.filter(job=job).values_list("status").annotate(n=Count("id")))
     job.valid_rows = counts.get(RowStatus.VALID, 0)
     job.warning_rows = counts.get(RowStatus.WARNING, 0)
     job.error_rows = counts.get(RowStatus.ERROR, 0)
@@ -213,6 +209,10 @@ def row_revalidate(row: ImportRow, values: dict[str, str]) -> ImportRow:
             check.warn(name, "We removed spaces before or after this value")
         check.values[name] = trimmed
     new_password = values.get("password", "")
+    if job.sets_passwords and not new_password and row.secret:
+        # The password the row has is checked again too: a fix elsewhere must not let a
+        # password that breaks the policy through.
+        new_password = secret_open(row.secret)
     if new_password:
         check.values["password"] = new_password
     index = DistrictIndex.for_values(job, check.values)
@@ -225,9 +225,6 @@ def row_revalidate(row: ImportRow, values: dict[str, str]) -> ImportRow:
         .filter(username_key__startswith=_base_of(index, check.values))
     )
     row_check(check, index, taken_in_file=taken)
-    if job.sets_passwords and not new_password and row.secret:
-        check.secret, check.resolved["password"] = row.secret, "given"
-        check.errors.pop("password", None)
     for name, others in _others_with_keys(row, _keys(check)).items():
         if others:
             check.error(name, duplicate_message(name, others))
@@ -262,20 +259,25 @@ def _refresh_duplicates_of(job: ImportJob, row: ImportRow, keys: dict[str, str])
         if key:
             query |= Q(**{KEY_FIELDS[name]: key})
     others = list(
-        ImportRow.objects.filter(job=job).filter(query).exclude(pk=row.pk).exclude(
-            status=RowStatus.REMOVED
-        )
+        ImportRow.objects.filter(job=job)
+        .filter(query)
+        .exclude(pk=row.pk)
+        .exclude(status=RowStatus.REMOVED)
     )
     for other in others:
         for name, column in KEY_FIELDS.items():
             key = getattr(other, column)
-            numbers = [
-                n
-                for n in ImportRow.objects.filter(job=job, **{column: key})
-                .exclude(pk=other.pk)
-                .exclude(status=RowStatus.REMOVED)
-                .values_list("number", flat=True)
-            ] if key else []
+            numbers = (
+                [
+                    n
+                    for n in ImportRow.objects.filter(job=job, **{column: key})
+                    .exclude(pk=other.pk)
+                    .exclude(status=RowStatus.REMOVED)
+                    .values_list("number", flat=True)
+                ]
+                if key
+                else []
+            )
             _set_duplicate(other, name, sorted(numbers))
     ImportRow.objects.bulk_update(others, ["errors", "status"])
 

@@ -361,9 +361,7 @@ def _check_existing(check: RowCheck, index: DistrictIndex) -> None:
         )
         return
     if match[9]:
-        check.error(
-            "_row", f"{_label(match)} is managed by your SIS: change this account there"
-        )
+        check.error("_row", f"{_label(match)} is managed by your SIS: change this account there")
         return
     check.resolved["user_id"] = match[0]
     check.resolved["username"] = match[5]
@@ -459,7 +457,9 @@ def _check_reach(check: RowCheck, index: DistrictIndex) -> None:
         return
     if check.resolved.get("role") not in (Role.TEACHER, Role.STUDENT, None):
         check.error("role", "School admins can import teachers and students only")
-    if any(sid not in own for sid in check.resolved.get("school_ids", [])):
+    school_ids = check.resolved.get("school_ids", [])
+    # No school would put the account out of the school admin's reach (as user_create says).
+    if any(sid not in own for sid in school_ids) or not (school_ids or check.errors.get("schools")):
         check.error("schools", "Enter one of your own schools")
 
 

@@ -27,8 +27,15 @@ def classroom(district, school):
 
 
 @pytest.fixture
-def run_import(district, district_admin, years, school, second_school, classroom,
-               django_capture_on_commit_callbacks):
+def run_import(
+    district,
+    district_admin,
+    years,
+    school,
+    second_school,
+    classroom,
+    django_capture_on_commit_callbacks,
+):
     """Uploads `text` as a CSV and returns the job once validation has run."""
 
     def run(text, *, kind="students", actor=None, name="people.csv", data=None, **options):
@@ -54,3 +61,26 @@ def commit(django_capture_on_commit_callbacks, district_admin):
         return ImportJob.objects.get(pk=job.pk)
 
     return run
+
+
+@pytest.fixture
+def run_import_in(django_capture_on_commit_callbacks):
+    """Like run_import, for any district and actor (a one-school district, the other one)."""
+
+    def run(district, actor, text, *, kind="students", name="people.csv", **options):
+        with django_capture_on_commit_callbacks(execute=True):
+            job = services.import_start(
+                district=district,
+                actor=actor,
+                kind=kind,
+                file_name=name,
+                data=text.encode(),
+                **options,
+            )
+        return ImportJob.objects.get(pk=job.pk)
+
+    return run
+
+
+def rows_by_number(job) -> dict:
+    return {row.number: row for row in job.rows.all()}
