@@ -55,6 +55,11 @@ def search_text_for(*parts: str) -> str:
     return " ".join(folded.lower().split())
 
 
+def school_names_for(schools) -> str:
+    """User.school_names: the names of the user's schools, sorted and joined."""
+    return "; ".join(sorted(school.name for school in schools))[:500]
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = False
 
@@ -113,6 +118,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     search_text = models.CharField(max_length=800, blank=True, editable=False)
     # The user's school names, sorted and joined: lists sort and show it without a join.
     school_names = models.CharField(max_length=500, blank=True, editable=False)
+    # The year group's ordinal: lists sort by year through an index, without a join.
+    year_ordinal = models.SmallIntegerField(null=True, blank=True, editable=False)
 
     # Bumped on deactivation: part of the session hash, so every session of the user ends.
     session_version = models.PositiveIntegerField(default=0)
@@ -155,30 +162,57 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.Index(fields=["district", "role", "username", "id"]),
             models.Index(fields=["district", "role", "last_login", "id"]),
             models.Index(fields=["district", "role", "created_at", "id"]),
+            models.Index(fields=["district", "role", "year_ordinal", "last_name", "id"]),
+            # One per filter, ending in status: the status counts of a filtered list are an
+            # index-only scan (the school filter joins on id; see migration 0009).
+            models.Index(fields=["district", "role", "year_group", "status"]),
+            models.Index(fields=["district", "role", "source", "status"]),
+            models.Index(fields=["district", "role", "case_manager", "status"]),
+            models.Index(fields=["district", "role", "id", "status"]),
         ]
 
     def __str__(self):
         return self.full_name or self.username
 
     def save(self, *args, **kwargs):
-        # A derived column, not a side effect: bulk writers call refresh_search_text() too.
-        self.refresh_search_text()
+        # Derived columns, not a side effect: bulk writers call refresh_derived() too.
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "search_text" not in update_fields:
-            kwargs["update_fields"] = {*update_fields, "search_text"}
+        if update_fields is None:
+            self.refresh_derived()
+        else:
+            derived = {"search_text"}
+            self.refresh_search_text()
+            if {"year_group", "year_group_id"} & set(update_fields):
+                self.refresh_year_ordinal()
+                derived.add("year_ordinal")
+            kwargs["update_fields"] = {*update_fields, *derived}
         super().save(*args, **kwargs)
+
+    def refresh_derived(self, *, schools=None) -> None:
+        """Fills every derived column the lists search and sort by: search_text,
+        year_ordinal and, given the user's schools, school_names. save() calls it; code that
+        writes users in bulk (bulk_create, bulk_update) calls it on each user first, with
+        their schools. Assign year_group as an object, not year_group_id, to spare a query
+        per user."""
+        self.refresh_search_text()
+        self.refresh_year_ordinal()
+        if schools is not None:
+            self.school_names = school_names_for(schools)
 
     def set_schools(self, schools) -> None:
         """Sets the schools and the derived school_names column together."""
         schools = list(schools)
         self.schools.set(schools)
-        self.school_names = "; ".join(sorted(school.name for school in schools))[:500]
+        self.school_names = school_names_for(schools)
         type(self).objects.filter(pk=self.pk).update(school_names=self.school_names)
 
     def refresh_search_text(self) -> None:
         self.search_text = search_text_for(
             self.first_name, self.last_name, self.username, self.email, self.sis_id
         )
+
+    def refresh_year_ordinal(self) -> None:
+        self.year_ordinal = self.year_group.ordinal if self.year_group_id else None
 
     def get_session_auth_hash(self):
         from django.utils.crypto import salted_hmac

@@ -150,15 +150,18 @@ def _applied_filters(filters: UserFilters, choices: dict, kind: str) -> list[tup
 def people_list(request, kind):
     labels = _kind_or_404(kind)
     filters = UserFilters.from_params(request.GET, kind=kind)
-    matching = users_for_list(base=users_visible_to(request.user), kind=kind, filters=filters)
+    visible = users_visible_to(request.user)
+    matching = users_for_list(base=visible, kind=kind, filters=filters)
     counts = status_counts_cached(
         matching, district_id=request.district.pk, actor=request.user, kind=kind, filters=filters
     )
+    searched = users_for_list(base=visible, kind=kind, filters=UserFilters(q=filters.q))
     page = users_page(
         with_status(matching, filters),
         filters,
         page_number=request.GET.get("page"),
         total=counts[filters.status] if filters.status else counts["all"],
+        searched=searched,
     )
     choices = _filter_choices(request.user, kind, filters)
     sort_links = {

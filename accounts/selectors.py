@@ -5,18 +5,8 @@ import json
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import (
-    Case,
-    Count,
-    Exists,
-    IntegerField,
-    OuterRef,
-    Q,
-    Subquery,
-    Value,
-    When,
-)
-from django.db.models.functions import Concat
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accounts.models import (
@@ -28,7 +18,7 @@ from accounts.models import (
     TokenPurpose,
     User,
 )
-from schools.models import Classroom, District, Enrollment, School, YearGroup
+from schools.models import Classroom, District, Enrollment, School
 
 
 def user_for_identifier(*, district: District, identifier: str) -> User | None:
@@ -62,7 +52,9 @@ STAFF = "staff"
 STUDENTS = "students"
 LIST_KINDS = {STAFF: STAFF_ROLES, STUDENTS: {Role.STUDENT}}
 PAGE_SIZES = (25, 50, 100)
-SPARSE_MATCHES = 2000
+# A search matching up to this many people is sorted after the trigram index finds them
+# (about 2.5 ms per thousand); a broader one walks the sort index, which fills a page sooner.
+SPARSE_MATCHES = 10_000
 MAX_QUERY = 100  # longer searches are cut, not refused
 
 SORTS = {
@@ -70,7 +62,7 @@ SORTS = {
     "username": ("username", "id"),
     "email": ("email", "id"),
     "role": ("role", "last_name", "id"),
-    "year": ("year_rank", "last_name", "id"),
+    "year": ("year_ordinal", "last_name", "id"),
     "school": ("school_names", "last_name", "id"),
     "status": ("status", "last_name", "id"),
     "last_login": ("last_login", "id"),
@@ -121,6 +113,14 @@ class UserFilters:
             descending=descending and sort in SORTS,
             per_page=number("per_page") if number("per_page") in PAGE_SIZES else 50,
         )
+
+    @property
+    def narrows_search(self) -> bool:
+        """Whether filters other than the search apply."""
+        return any(
+            getattr(self, name) not in ("", None)
+            for name in ("school", "role", "year_group", "classroom", "status", "source")
+        ) or bool(self.case_manager)
 
     def as_params(self, **changes) -> dict:
         """The query string of this view, with some values changed (for links)."""
@@ -237,31 +237,33 @@ def status_counts_cached(users, *, district_id: int, actor: User, kind: str, fil
     return counts
 
 
-def users_ordered(users, filters: UserFilters, *, matches: int | None = None):
-    """The list's sort order, ties broken by id so pages never overlap. Sorting by school
-    uses the derived school_names column (indexed), not a join."""
-    if filters.sort == "year":
-        # A district has a handful of year groups: rank them by ordinal without a join.
-        district_ids = users.order_by().values("district_id")[:1]
-        ordinals = YearGroup.objects.filter(district_id__in=district_ids).values_list(
-            "pk", "ordinal"
-        )
-        users = users.annotate(
-            year_rank=Case(
-                *[When(year_group_id=pk, then=Value(ordinal)) for pk, ordinal in ordinals],
-                default=Value(None),
-                output_field=IntegerField(),
-            )
-        )
+def users_ordered(users, filters: UserFilters, *, search_matches: int | None = None):
+    """The list's sort order, ties broken by id so pages never overlap. Every sort key has
+    an index (school and year through the derived school_names and year_ordinal columns),
+    so a page of the whole list is an index scan."""
     order = SORTS[filters.sort]
-    if filters.q and filters.sort == "name" and (matches is None or matches <= SPARSE_MATCHES):
-        # A search that matches few people: let PostgreSQL find them by the trigram index and
-        # sort them, rather than walk the name index and filter (it misjudges how many
-        # match). When many match, walking the name index finds a page at once.
-        order = (Concat("last_name", Value("")), *order[1:])
+    if filters.q and (search_matches is None or search_matches <= SPARSE_MATCHES):
+        # A search that matches few people: let PostgreSQL find them by the trigram index (or
+        # a narrower filter) and sort them, rather than walk the sort index testing each row
+        # until a page is full: most of the index when the matches share a surname far down
+        # the alphabet, and the planner cannot know. The first key becomes an expression no
+        # index has: same values, same order. A broad search walks: a page fills at once.
+        first = order[0]
+        order = (Coalesce(F(first), F(first)), *order[1:])
     if filters.descending:
         order = tuple(field.desc() if hasattr(field, "desc") else f"-{field}" for field in order)
     return users.order_by(*order)
+
+
+def estimated_rows(users) -> int | None:
+    """PostgreSQL's estimate of how many rows a queryset matches (None on other databases):
+    a millisecond of planning, good enough to choose a query plan, never shown as a count."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    plan = json.loads(users.order_by().values("pk").explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def users_with_row_joins(users):
@@ -280,12 +282,20 @@ def users_with_row_joins(users):
     )
 
 
-def users_page(users, filters: UserFilters, *, page_number, total: int, per_page: int = 0):
+def users_page(
+    users, filters: UserFilters, *, page_number, total: int, per_page: int = 0, searched=None
+):
     """One page of a list in two steps: the page's ids from the ordered list (an index scan,
     however deep the page), then the rows with their joins for those ids only. Computing
-    the joins inside the OFFSET query would evaluate them for every skipped row."""
+    the joins inside the OFFSET query would evaluate them for every skipped row.
+
+    total counts the list; searched, the list with its search and no other filter, tells
+    how broad the search is when other filters narrow it (by the planner's estimate)."""
+    search_matches = total
+    if filters.q and searched is not None and filters.narrows_search:
+        search_matches = max(total, estimated_rows(searched) or 0)
     paginator = Paginator(
-        users_ordered(users, filters, matches=total).values_list("pk", flat=True),
+        users_ordered(users, filters, search_matches=search_matches).values_list("pk", flat=True),
         per_page or filters.per_page,
     )
     paginator.count = total

@@ -4,9 +4,10 @@ students and 5,000 staff, against the named baseline "naive" (the same pages wit
 Seeds the district "bench" with bulk inserts (reused when its counts already match; --reseed
 forces a fresh one), then replays a fixed mix of 200 list/sort/search/filter requests as the
 district admin through Django's test client: server-side milliseconds per request (middleware,
-session, queries and template rendering; no network, no browser) and queries per request. The
+session, queries and template rendering; no network, no browser) and queries per request. Each
+run starts with no cached status counts (a new people version), as after a change. The
 baseline replays the same requests with the rows queryset stripped of its select_related and
-prefetch_related, so the template fetches each row's year group and schools one by one.
+prefetch_related, so rendering fetches each row's year group separately.
 The last line is machine-readable. Run: .venv/bin/python bench/user_list.py [--quick] [--reseed]
 with DATABASE_URL naming a PostgreSQL database (default
 postgres://postgres@127.0.0.1:5432/rollbook_bench; created if missing, then migrated).
@@ -233,7 +234,6 @@ def _seed(size: dict) -> dict:
     unusable = make_password(None)  # one unusable hash for all: nobody signs in as them
     counts = {"users": 0, "memberships": 0, "enrollments": 0, "tokens": 0, "teachings": 0}
     Membership = User.schools.through
-    has_school_names = any(f.name == "school_names" for f in User._meta.concrete_fields)
     Teaching = Classroom.teachers.through
 
     def person(role: str, n: int, *, email_share: float, domain: str) -> User:
@@ -267,15 +267,12 @@ def _seed(size: dict) -> dict:
                 now - timedelta(days=rng.uniform(0, 200)) if status == Status.DEACTIVATED else None
             ),
         )
-        user.refresh_search_text()  # bulk_create skips save(), which fills it
         return user
 
-    def with_school_names(user: User) -> None:
-        # Derived like search_text, and like User.set_schools() fills it: bulk_create and
-        # bulk inserts into the through table skip the model's own code.
-        if has_school_names:
-            names = sorted(school.name for school in user._bench_schools)
-            user.school_names = "; ".join(names)[:500]
+    def with_derived_columns(user: User) -> None:
+        # bulk_create skips save(), which fills search_text and year_ordinal, and bulk inserts
+        # into the through table skip set_schools(), which fills school_names.
+        user.refresh_derived(schools=user._bench_schools)
 
     def insert(model, rows: list) -> list:
         return model.objects.bulk_create(rows, batch_size=BATCH)
@@ -327,8 +324,8 @@ def _seed(size: dict) -> dict:
             "active",
             "self",
         )
-        admin.refresh_search_text()
         admin._bench_schools = []
+        with_derived_columns(admin)
         staff = [admin]
         for n in range(1, size["staff"]):
             admins = size["admins_per_school"] * len(schools)
@@ -338,7 +335,7 @@ def _seed(size: dict) -> dict:
             member._bench_schools = [home]
             if role == Role.TEACHER and rng.random() < 0.1:
                 member._bench_schools.append(rng.choice([s for s in schools if s != home]))
-            with_school_names(member)
+            with_derived_columns(member)
             staff.append(member)
         staff = insert(User, staff)
         admin = staff[0]
@@ -406,7 +403,7 @@ def _seed(size: dict) -> dict:
                     student._bench_schools.append(rng.choice([s for s in schools if s != school]))
                 if rng.random() < 0.1:
                     student.case_manager_id = rng.choice(case_managers[school.pk])
-                with_school_names(student)
+                with_derived_columns(student)
                 batch.append(student)
             batch = insert(User, batch)
             memberships, enrollments = [], []
@@ -614,6 +611,7 @@ def main() -> None:
     from django.urls import reverse
     from django_scopes import scopes_disabled
 
+    from accounts.audit import people_changed
     from accounts.models import STAFF_ROLES, Role, User
     from schools.models import Classroom, School, YearGroup
 
@@ -659,6 +657,8 @@ def main() -> None:
             ),
         }
         total_users = User.objects.filter(district=district).count()
+        # Status counts an earlier run cached (for a minute) would flatter this one.
+        people_changed(district.pk)
         client = Client(HTTP_HOST=HOST)
         client.force_login(admin, backend="accounts.backends.DistrictBackend")
     print(
