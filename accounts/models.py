@@ -153,6 +153,8 @@ class User(AbstractBaseUser, PermissionsMixin):
             ),
         ]
         indexes = [
+            # Imports and rostering look accounts up by SIS id, case-insensitively.
+            models.Index(Lower("sis_id"), "district", name="user_sis_id_lower"),
             models.Index(fields=["district", "role", "status"]),
             models.Index(fields=["district", "role", "last_name", "first_name", "id"]),
             models.Index(fields=["district", "role", "school_names", "last_name", "id"]),

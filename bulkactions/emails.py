@@ -12,7 +12,11 @@ def import_summary(*, job_id: int) -> None:
     if job is None or job.created_by is None or not job.created_by.email:
         return
     problems = [
-        {"number": row.number, "outcome": RowOutcome(row.outcome).label, "message": row_message(row)}
+        {
+            "number": row.number,
+            "outcome": RowOutcome(row.outcome).label,
+            "message": row_message(row),
+        }
         for row in ImportRow.objects.filter(
             job=job, outcome__in=(RowOutcome.FAILED, RowOutcome.SKIPPED)
         ).order_by("number")[:PROBLEMS_SHOWN]
@@ -20,7 +24,11 @@ def import_summary(*, job_id: int) -> None:
     attachments = []
     if job.created_count:
         attachments.append(
-            (f"import-{job.pk}-created-accounts.csv", results_csv(job, created_only=True), "text/csv")
+            (
+                f"import-{job.pk}-created-accounts.csv",
+                results_csv(job, created_only=True),
+                "text/csv",
+            )
         )
     mail.send(
         district=job.district,

@@ -11,7 +11,10 @@ class ImportUploadForm(forms.Form):
         label="Who is in the file?",
         choices=ImportKind.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": "Select staff or students", "invalid_choice": "Select staff or students"},
+        error_messages={
+            "required": "Select staff or students",
+            "invalid_choice": "Select staff or students",
+        },
     )
     password_mode = forms.ChoiceField(
         label="How do the students get a password?",

@@ -215,7 +215,11 @@ def import_row_fix(*, row: ImportRow, actor: User | None, values: dict[str, str]
             target=job,
             district=job.district,
             before={"row": row.number, **{k: before[k] for k in changed}},
-            after={"row": row.number, **changed, **({"password": "changed"} if cleaned.get("password") else {})},
+            after={
+                "row": row.number,
+                **changed,
+                **({"password": "changed"} if cleaned.get("password") else {}),
+            },
         )
     return row
 
@@ -250,8 +254,7 @@ def import_commit(
         job_totals_refresh(job)
         if job.error_rows and not skip_errors:
             raise ValidationError(
-                f"{job.error_rows:,} rows have errors: fix or remove them, or choose to "
-                "skip them"
+                f"{job.error_rows:,} rows have errors: fix or remove them, or choose to skip them"
             )
         if not job.rows_to_create:
             raise ValidationError("No row is ready: fix the errors first")
@@ -278,9 +281,15 @@ def import_abandon(*, job: ImportJob, actor: User | None) -> ImportJob:
         job = ImportJob.objects.select_for_update().get(pk=job.pk, district=job.district)
         if job.status == ImportStatus.ABANDONED:
             return job
-        if job.status not in (ImportStatus.MAPPING, ImportStatus.REVIEW, ImportStatus.VALIDATING,
-                              ImportStatus.FAILED):
-            raise ValidationError("Accounts are already being created: this import cannot be abandoned")
+        if job.status not in (
+            ImportStatus.MAPPING,
+            ImportStatus.REVIEW,
+            ImportStatus.VALIDATING,
+            ImportStatus.FAILED,
+        ):
+            raise ValidationError(
+                "Accounts are already being created: this import cannot be abandoned"
+            )
         job.status = ImportStatus.ABANDONED
         job.run_token = ""
         job.file_data = b""

@@ -84,8 +84,11 @@ def import_new(request):
     else:
         kind = request.GET.get("kind")
         form = ImportUploadForm(
-            initial={"kind": kind if kind in ImportKind.values else None, "mode": "create",
-                     "password_mode": "email"}
+            initial={
+                "kind": kind if kind in ImportKind.values else None,
+                "mode": "create",
+                "password_mode": "email",
+            }
         )
     return render(request, "bulkactions/import_new.html", {"form": form, **_guide(request)})
 
@@ -115,7 +118,9 @@ def import_template(request, kind, file_format):
         if file_format == "csv"
         else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="rollbook-{kind}-template.{file_format}"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="rollbook-{kind}-template.{file_format}"'
+    )
     return response
 
 
@@ -123,7 +128,11 @@ def _progress(job: ImportJob) -> dict:
     """Where a running step is, for the bar and the spoken text: done, total, seconds left."""
     if job.status == ImportStatus.VALIDATING:
         label, done, total = "rows checked", job.processed_rows, job.total_rows
-    elif job.status == ImportStatus.COMMITTING and job.sets_passwords and rows_needing_hash(job).exists():
+    elif (
+        job.status == ImportStatus.COMMITTING
+        and job.sets_passwords
+        and rows_needing_hash(job).exists()
+    ):
         total = job.rows_to_create
         label, done = "passwords prepared", total - rows_needing_hash(job).count()
     else:
@@ -295,7 +304,9 @@ def _row_response(request, row, *, editing=False, announce=""):
         {
             "job": job,
             "row": row,
-            "fields": _shown_fields(job) if not editing else fields_for(job.kind, job.password_mode),
+            "fields": _shown_fields(job)
+            if not editing
+            else fields_for(job.kind, job.password_mode),
             "announce": announce,
             "oob": not editing,
             "focus_edit": bool(announce),
@@ -343,8 +354,12 @@ def import_row_remove(request, pk, number):
         return render(
             request,
             "bulkactions/_import_row_removed.html",
-            {"job": job, "row": row, "oob": True,
-             "announce": f"Row {row.number} removed. {job.error_rows:,} rows with errors left."},
+            {
+                "job": job,
+                "row": row,
+                "oob": True,
+                "announce": f"Row {row.number} removed. {job.error_rows:,} rows with errors left.",
+            },
         )
     messages.success(request, f"Row {row.number} removed from the import")
     return redirect(_job_url(job))
@@ -417,7 +432,9 @@ def import_credentials_download(request, pk, file_format):
     job = _credentials_job(request, pk)
     if not job.has_credentials:
         return render(
-            request, "bulkactions/import_credentials.html", {"job": job, "expired": True},
+            request,
+            "bulkactions/import_credentials.html",
+            {"job": job, "expired": True},
             status=410,
         )
     if file_format == "csv":

@@ -10,13 +10,13 @@ import logging
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts import audit
 from accounts.models import AuditEvent, PasswordMode, Role, Status, User
 from accounts.services.users import username_base, username_free
+from bulkactions.importing import bulk
 from bulkactions.importing.review import Superseded
 from bulkactions.models import (
     ImportJob,
@@ -54,8 +54,8 @@ def passwords_hash_chunk(job: ImportJob, first_number: int) -> int:
     for row in rows:
         password = secret_open(row.secret)
         if not password:
-            if row.resolved.get("password") != "generate":
-                continue
+            # To generate, or a password from the file that can no longer be read (the
+            # encryption key changed): either way the student gets a fresh one.
             password = password_generate(district=job.district)
             row.secret = secret_seal(password)
         row.password_hash = make_password(password)
@@ -72,10 +72,17 @@ def job_commit(job: ImportJob, run_token: str, *, on_progress=None) -> None:
     """Writes every ready row not written yet, then finishes the job."""
     job = ImportJob.objects.select_related("district", "created_by").get(pk=job.pk)
     context = _Context(job)
+    after = 0  # rows are taken in file order; those before `after` are done
     while True:
-        ids = list(rows_pending(job).order_by("number").values_list("pk", flat=True)[:BATCH])
-        if not ids:
+        batch = list(
+            rows_pending(job)
+            .filter(number__gt=after)
+            .order_by("number")
+            .values_list("pk", "number")[:BATCH]
+        )
+        if not batch:
             break
+        ids, after = [pk for pk, _ in batch], batch[-1][1]
         with transaction.atomic():
             locked = ImportJob.objects.select_for_update().get(pk=job.pk)
             if locked.run_token != run_token:
@@ -153,6 +160,8 @@ class _Context:
         self.years = {y.pk: y for y in YearGroup.objects.filter(district=self.district)}
         self.exempt = self.district.students_exempt_from_password_change
         self.unusable = make_password(None)
+        # Rows whose generated username had to move on at commit (their `resolved` changed).
+        self.renamed: set[int] = set()
 
 
 def _write_batch(context: _Context, rows: list[ImportRow]) -> dict[str, int]:
@@ -179,17 +188,19 @@ def _fail_taken(context: _Context, rows: list[ImportRow]) -> None:
     emails = {row.email_key for row in rows if row.email_key}
     usernames = {row.username_key for row in rows}
     sis_ids = {row.sis_key for row in rows if row.sis_key}
-    found = (
-        User.objects.filter(district=district)
-        .annotate(e=Lower("email"), u=Lower("username"), s=Lower("sis_id"))
-        .filter(Q(e__in=emails) | Q(u__in=usernames) | Q(s__in=sis_ids))
-        .values_list("e", "u", "s")
+    # Three lookups, each through its case-insensitive index, rather than one OR.
+    users = User.objects.filter(district=district).order_by()
+    taken_emails = set(
+        users.annotate(key=Lower("email")).filter(key__in=emails).values_list("key", flat=True)
     )
-    taken_emails, taken_usernames, taken_sis = set(), set(), set()
-    for email, username, sis_id in found:
-        taken_emails.add(email)
-        taken_usernames.add(username)
-        taken_sis.add(sis_id)
+    taken_usernames = set(
+        users.annotate(key=Lower("username"))
+        .filter(key__in=usernames)
+        .values_list("key", flat=True)
+    )
+    taken_sis = set(
+        users.annotate(key=Lower("sis_id")).filter(key__in=sis_ids).values_list("key", flat=True)
+    )
     # An account without an email or SIS id takes none: "" matches no row.
     taken_emails.discard("")
     taken_sis.discard("")
@@ -214,6 +225,7 @@ def _fail_taken(context: _Context, rows: list[ImportRow]) -> None:
             } | usernames
             row.resolved["username"] = username_free(base, taken)
             row.username_key = row.resolved["username"].lower()
+            context.renamed.add(row.pk)
             usernames.add(row.username_key)
     failed = [row for row in rows if row.outcome == RowOutcome.FAILED]
     if failed:
@@ -235,7 +247,7 @@ def _user_from(context: _Context, row: ImportRow, now) -> User:
         email=values.get("email", ""),
         username=resolved["username"],
         sis_id=values.get("sis_id", ""),
-        year_group_id=resolved.get("year_group_id"),
+        year_group=context.years.get(resolved.get("year_group_id")),
         source="import",
         created_at=now,
     )
@@ -248,10 +260,7 @@ def _user_from(context: _Context, row: ImportRow, now) -> User:
     else:
         user.password = context.unusable
         user.invited_at = now if user.email else None
-    user.school_names = "; ".join(
-        sorted(context.schools[sid].name for sid in resolved.get("school_ids", []))
-    )[:500]
-    user.refresh_search_text()
+    user.refresh_derived(schools=[context.schools[sid] for sid in resolved.get("school_ids", [])])
     return user
 
 
@@ -278,30 +287,31 @@ def _create(context: _Context, rows: list[ImportRow]) -> int:
     users = [_user_from(context, row, now) for row in rows]
     try:
         with transaction.atomic():
-            User.objects.bulk_create(users, batch_size=BATCH)
+            bulk.insert(User, users, with_ids=True)
     except IntegrityError:
         # A clash the check above could not see (a concurrent write): one by one, so
         # only the clashing rows fail.
         users = _create_one_by_one(context, rows, users)
     made = [(row, user) for row, user in zip(rows, users, strict=True) if user.pk]
     through = User.schools.through
-    through.objects.bulk_create(
+    bulk.insert(
+        through,
         [
             through(user_id=user.pk, school_id=sid)
             for row, user in made
             for sid in row.resolved.get("school_ids", [])
         ],
-        batch_size=BATCH,
     )
-    Enrollment.objects.bulk_create(
+    bulk.insert(
+        Enrollment,
         [
             Enrollment(district=context.district, classroom_id=cid, student_id=user.pk)
             for row, user in made
             for cid in row.resolved.get("classroom_ids", [])
         ],
-        batch_size=BATCH,
     )
-    AuditEvent.objects.bulk_create(
+    bulk.insert(
+        AuditEvent,
         [
             AuditEvent(
                 district=context.district,
@@ -316,12 +326,14 @@ def _create(context: _Context, rows: list[ImportRow]) -> int:
             )
             for row, user in made
         ],
-        batch_size=BATCH,
     )
     for row, user in made:
         _mark(row, RowOutcome.CREATED)
         row.user_id = user.pk
-    ImportRow.objects.bulk_update([row for row, _ in made], ["outcome", "user", "resolved"])
+    bulk.rows_mark(ImportRow, [(row.pk, user.pk) for row, user in made], RowOutcome.CREATED)
+    renamed = [row for row, _ in made if row.pk in context.renamed]
+    if renamed:
+        ImportRow.objects.bulk_update(renamed, ["resolved", "username_key"])
     failed = [row for row in rows if row.outcome == RowOutcome.FAILED]
     if failed:
         ImportRow.objects.bulk_update(failed, ["outcome", "outcome_message"])

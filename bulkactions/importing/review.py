@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from bulkactions.importing import bulk
 from bulkactions.importing.parse import FileRejected, table_read
 from bulkactions.importing.validate import (
     DistrictIndex,
@@ -78,6 +79,7 @@ def job_validate(job: ImportJob, run_token: str, *, on_progress=None) -> None:
             if on_progress:
                 on_progress(done, total)
     done += _store(job, run_token, batch, done)
+    bulk.analyze(ImportRow)  # the rows just loaded are what the next queries plan over
     _mark_clashes(job, clashes)
     if job.sets_passwords:
         job.file_data = b""  # the rows hold the passwords now, sealed; the file must go
@@ -136,7 +138,7 @@ def _store(job: ImportJob, run_token: str, rows: list[ImportRow], done: int) -> 
         return 0
     with transaction.atomic():
         heartbeat(job, run_token, processed_rows=done + len(rows))
-        ImportRow.objects.bulk_create(rows, batch_size=BATCH)
+        bulk.insert(ImportRow, rows)
     return len(rows)
 
 

@@ -1,0 +1,71 @@
+"""Fast bulk writes for imports: COPY on PostgreSQL, Django's bulk_create elsewhere.
+
+An INSERT of thousands of rows spends most of its time quoting values on the client and
+planning; COPY streams them. Ids that later rows need (a new user's school links, class
+enrolments and audit events) are taken from the table's sequence first.
+"""
+
+from django.db import connection
+
+BATCH = 2000
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def ids_allocate(model, count: int) -> list[int]:
+    table = model._meta.db_table
+    column = model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def insert(model, objects: list, *, with_ids: bool = False) -> None:
+    """Inserts the objects; with `with_ids`, each gets its primary key set first."""
+    if not objects:
+        return
+    if not _is_postgres():
+        model.objects.bulk_create(objects, batch_size=BATCH)
+        return
+    if with_ids:
+        for obj, pk in zip(objects, ids_allocate(model, len(objects)), strict=True):
+            obj.pk = pk
+    fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+        with cursor.cursor.copy(statement) as copy:
+            for obj in objects:
+                copy.write_row(
+                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+                )
+
+
+def rows_mark(row_model, pairs: list[tuple[int, int | None]], outcome: str) -> None:
+    """Sets the outcome (and the account made) of many import rows in one statement."""
+    if not pairs:
+        return
+    if not _is_postgres():
+        rows = [row_model(pk=rid, outcome=outcome, user_id=uid) for rid, uid in pairs]
+        row_model.objects.bulk_update(rows, ["outcome", "user"], batch_size=BATCH)
+        return
+    table = connection.ops.quote_name(row_model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS r SET outcome = %s, user_id = v.uid "  # noqa: S608 - names only
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS v(rid, uid) WHERE r.id = v.rid",
+            [outcome, [rid for rid, _ in pairs], [uid for _, uid in pairs]],
+        )
+
+
+def analyze(model) -> None:
+    """Fresh planner statistics after loading a large table (autovacuum may lag behind)."""
+    if _is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
