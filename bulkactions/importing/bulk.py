@@ -25,6 +25,25 @@ def ids_allocate(model, count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _value_getters(model, fields):
+    """How to read each column's value off an object: Django's per-field preparation costs
+    more than the COPY itself, and psycopg adapts plain Python values on its own."""
+    from django.db import models
+    from django.utils import timezone
+    from psycopg.types.json import Jsonb
+
+    now = timezone.now()
+    getters = []
+    for f in fields:
+        if isinstance(f, models.JSONField):
+            getters.append(lambda obj, name=f.attname: Jsonb(getattr(obj, name)))
+        elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            getters.append(lambda obj: now)
+        else:
+            getters.append(lambda obj, name=f.attname: getattr(obj, name))
+    return getters
+
+
 def insert(model, objects: list, *, with_ids: bool = False) -> None:
     """Inserts the objects; with `with_ids`, each gets its primary key set first."""
     if not objects:
@@ -36,15 +55,48 @@ def insert(model, objects: list, *, with_ids: bool = False) -> None:
         for obj, pk in zip(objects, ids_allocate(model, len(objects)), strict=True):
             obj.pk = pk
     fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
+    getters = _value_getters(model, fields)
+    _copy(model, fields, ([get(obj) for get in getters] for obj in objects))
+
+
+def insert_values(model, names: list[str], rows) -> None:
+    """Inserts plain tuples, one value per field in `names`, without building model
+    instances (JSON fields take dicts; other columns get their database defaults)."""
+    fields = [model._meta.get_field(name) for name in names]
+    rows = list(rows)
+    if not rows:
+        return
+    if not _is_postgres():
+        attnames = [f.attname for f in fields]
+        model.objects.bulk_create(
+            [model(**dict(zip(attnames, row, strict=True))) for row in rows], batch_size=BATCH
+        )
+        return
+    from django.db import models
+    from psycopg.types.json import Jsonb
+
+    json_columns = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    if json_columns:
+        rows = [[Jsonb(v) if i in json_columns else v for i, v in enumerate(row)] for row in rows]
+    _copy(model, fields, rows)
+
+
+def _copy(model, fields, rows) -> None:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     with connection.cursor() as cursor:
         statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
         with cursor.cursor.copy(statement) as copy:
-            for obj in objects:
-                copy.write_row(
-                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-                )
+            for row in rows:
+                copy.write_row(row)
+
+
+def commit_lazily() -> None:
+    """This transaction's commit need not wait for the disk: if the server crashes just
+    after, the batch is lost whole (accounts and row outcomes together) and is redone."""
+    if _is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def rows_mark(row_model, pairs: list[tuple[int, int | None]], outcome: str) -> None:

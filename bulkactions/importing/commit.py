@@ -84,6 +84,7 @@ def job_commit(job: ImportJob, run_token: str, *, on_progress=None) -> None:
             break
         ids, after = [pk for pk, _ in batch], batch[-1][1]
         with transaction.atomic():
+            bulk.commit_lazily()
             locked = ImportJob.objects.select_for_update().get(pk=job.pk)
             if locked.run_token != run_token:
                 raise Superseded(job.pk)
@@ -293,39 +294,50 @@ def _create(context: _Context, rows: list[ImportRow]) -> int:
         # only the clashing rows fail.
         users = _create_one_by_one(context, rows, users)
     made = [(row, user) for row, user in zip(rows, users, strict=True) if user.pk]
-    through = User.schools.through
-    bulk.insert(
-        through,
-        [
-            through(user_id=user.pk, school_id=sid)
-            for row, user in made
-            for sid in row.resolved.get("school_ids", [])
-        ],
+    bulk.insert_values(
+        User.schools.through,
+        ["user", "school"],
+        ((user.pk, sid) for row, user in made for sid in row.resolved.get("school_ids", [])),
     )
-    bulk.insert(
+    bulk.insert_values(
         Enrollment,
-        [
-            Enrollment(district=context.district, classroom_id=cid, student_id=user.pk)
+        ["district", "classroom", "student", "created_at"],
+        (
+            (context.district.pk, cid, user.pk, now)
             for row, user in made
             for cid in row.resolved.get("classroom_ids", [])
-        ],
+        ),
     )
-    bulk.insert(
+    actor_id = context.actor.pk if context.actor else None
+    bulk.insert_values(
         AuditEvent,
         [
-            AuditEvent(
-                district=context.district,
-                actor=context.actor,
-                actor_label=context.actor_label,
-                action="accounts.user.created",
-                target_type="user",
-                target_id=user.pk,
-                target_label=audit.target_label(user),
-                after=_snapshot(context, user, row.resolved.get("school_ids", [])),
-                created_at=now,
+            "district",
+            "actor",
+            "actor_label",
+            "action",
+            "target_type",
+            "target_id",
+            "target_label",
+            "before",
+            "after",
+            "created_at",
+        ],
+        (
+            (
+                context.district.pk,
+                actor_id,
+                context.actor_label,
+                "accounts.user.created",
+                "user",
+                user.pk,
+                audit.target_label(user),
+                {},
+                _snapshot(context, user, row.resolved.get("school_ids", [])),
+                now,
             )
             for row, user in made
-        ],
+        ),
     )
     for row, user in made:
         _mark(row, RowOutcome.CREATED)
