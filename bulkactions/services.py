@@ -253,9 +253,9 @@ def import_commit(
         _require_review(job)
         job_totals_refresh(job)
         if job.error_rows and not skip_errors:
-            raise ValidationError(
-                f"{job.error_rows:,} rows have errors: fix or remove them, or choose to skip them"
-            )
+            rows = "1 row has" if job.error_rows == 1 else f"{job.error_rows:,} rows have"
+            them = "it" if job.error_rows == 1 else "them"
+            raise ValidationError(f"{rows} errors: fix or remove {them}, or choose to skip {them}")
         if not job.rows_to_create:
             raise ValidationError("No row is ready: fix the errors first")
         job.status = ImportStatus.COMMITTING

@@ -86,7 +86,7 @@ def test_create_needs_the_skip_choice_while_rows_have_errors(
         upload(admin_client, WITH_ERROR)
     job = latest_job()
     response = admin_client.post(f"/settings/imports/{job.pk}/create/", follow=True)
-    assert "1 rows have errors" in response.content.decode()
+    assert "1 row has errors" in response.content.decode()
     assert not User.objects.filter(email="sam@alpha.example").exists()
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(f"/settings/imports/{job.pk}/create/", {"skip_errors": "1"})
