@@ -17,11 +17,10 @@ log = logging.getLogger(__name__)
 
 
 def _claim(job_id: int, run_token: str, status: str) -> ImportJob | None:
-    job = (
-        ImportJob.objects.select_related("district", "created_by")
-        .filter(pk=job_id, run_token=run_token, status=status)
-        .first()
-    )
+    jobs = ImportJob.objects.select_related("district", "created_by")
+    if status != ImportStatus.VALIDATING:
+        jobs = jobs.defer("file_data")  # only validation reads the file
+    job = jobs.filter(pk=job_id, run_token=run_token, status=status).first()
     if job is None:
         log.info("import %s: step %s no longer ours, nothing to do", job_id, status)
     return job

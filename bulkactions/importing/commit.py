@@ -70,9 +70,13 @@ def hash_chunk_starts(job: ImportJob) -> list[int]:
 
 def job_commit(job: ImportJob, run_token: str, *, on_progress=None) -> None:
     """Writes every ready row not written yet, then finishes the job."""
-    job = ImportJob.objects.select_related("district", "created_by").get(pk=job.pk)
+    # Never the file: it can be megabytes, and commit does not need it.
+    job = (
+        ImportJob.objects.select_related("district", "created_by").defer("file_data").get(pk=job.pk)
+    )
     context = _Context(job)
     after = 0  # rows are taken in file order; those before `after` are done
+    written, analyze_at = 0, 4 * BATCH
     while True:
         batch = list(
             rows_pending(job)
@@ -83,9 +87,15 @@ def job_commit(job: ImportJob, run_token: str, *, on_progress=None) -> None:
         if not batch:
             break
         ids, after = [pk for pk, _ in batch], batch[-1][1]
+        written += len(ids)
+        if written >= analyze_at:
+            # The accounts table is growing under the clash checks' feet: without fresh
+            # statistics PostgreSQL keeps planning for the small table it saw.
+            bulk.analyze(User)
+            analyze_at *= 4
         with transaction.atomic():
             bulk.commit_lazily()
-            locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+            locked = ImportJob.objects.select_for_update().defer("file_data").get(pk=job.pk)
             if locked.run_token != run_token:
                 raise Superseded(job.pk)
             rows = list(ImportRow.objects.filter(pk__in=ids, outcome="").order_by("number"))
@@ -111,7 +121,7 @@ def _finish(job: ImportJob, run_token: str) -> None:
     from bulkactions.tasks import send_import_summary
 
     with transaction.atomic():
-        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        locked = ImportJob.objects.select_for_update().defer("file_data").get(pk=job.pk)
         if locked.run_token != run_token:
             raise Superseded(job.pk)
         if locked.status != ImportStatus.COMMITTING:
@@ -192,7 +202,10 @@ def _fail_taken(context: _Context, rows: list[ImportRow]) -> None:
     # Three lookups, each through its case-insensitive index, rather than one OR.
     users = User.objects.filter(district=district).order_by()
     taken_emails = set(
-        users.annotate(key=Lower("email")).filter(key__in=emails).values_list("key", flat=True)
+        users.exclude(email="")  # the unique index on lower(email) leaves out empty ones
+        .annotate(key=Lower("email"))
+        .filter(key__in=emails)
+        .values_list("key", flat=True)
     )
     taken_usernames = set(
         users.annotate(key=Lower("username"))
