@@ -17,9 +17,7 @@ from schools.models import District
 DISTRICT_HEADER = "X-Rollbook-District"
 
 
-def send(
-    *, district: District, to: str, template: str, context: dict, attachments=()
-) -> None:
+def send(*, district: District, to: str, template: str, context: dict, attachments=()) -> None:
     """Renders and sends one email; `attachments` are (file name, content, MIME type)."""
     context = {
         **context,

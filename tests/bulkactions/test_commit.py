@@ -60,9 +60,7 @@ def test_rows_with_errors_block_the_commit_until_skipped(run_import, commit, dis
 
     with pytest.raises(ValidationError) as caught:
         commit(job)
-    assert caught.value.messages == [
-        "1 row has errors: fix or remove it, or choose to skip it"
-    ]
+    assert caught.value.messages == ["1 row has errors: fix or remove it, or choose to skip it"]
     assert not User.objects.filter(district=district, role=Role.STUDENT).exists()
     assert not AuditEvent.objects.filter(action="bulkactions.import.commit_started").exists()
 

@@ -60,7 +60,9 @@ def test_upload_form_errors_say_what_to_do(admin_client):
     assert ImportJob.objects.count() == 0
 
 
-def test_inline_fix_revalidates_and_updates_totals(admin_client, django_capture_on_commit_callbacks):
+def test_inline_fix_revalidates_and_updates_totals(
+    admin_client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         upload(admin_client, WITH_ERROR)
     job = latest_job()
@@ -68,8 +70,13 @@ def test_inline_fix_revalidates_and_updates_totals(admin_client, django_capture_
     assert 'name="email"' in form and "Save row 3" in form
     response = admin_client.post(
         f"/settings/imports/{job.pk}/rows/3/",
-        {"first_name": "Max", "last_name": "Roe", "email": "max@alpha.example",
-         "year_group": "Year 7", "schools": "Alpha High"},
+        {
+            "first_name": "Max",
+            "last_name": "Roe",
+            "email": "max@alpha.example",
+            "year_group": "Year 7",
+            "schools": "Alpha High",
+        },
         HTTP_HX_REQUEST="true",
     )
     page = response.content.decode()
@@ -111,8 +118,13 @@ def test_unmatched_columns_ask_for_a_mapping_that_is_remembered(
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(
             f"/settings/imports/{job.pk}/columns/",
-            {"column-0": "first_name", "column-1": "last_name", "column-2": "email",
-             "column-3": "year_group", "column-4": "schools"},
+            {
+                "column-0": "first_name",
+                "column-1": "last_name",
+                "column-2": "email",
+                "column-3": "year_group",
+                "column-4": "schools",
+            },
         )
     assert latest_job().status == ImportStatus.REVIEW
     with django_capture_on_commit_callbacks(execute=True):
@@ -132,7 +144,12 @@ def test_abandon_deletes_rows_and_writes_nothing(admin_client, django_capture_on
 
 
 def test_other_district_and_other_roles_get_404_or_403(
-    admin_client, client_for, other_district, other_admin, teacher, district,
+    admin_client,
+    client_for,
+    other_district,
+    other_admin,
+    teacher,
+    district,
     django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=True):
@@ -192,16 +209,23 @@ def test_credentials_only_for_the_admin_who_ran_it_and_downloads_are_audited(
     assert pdf.content.startswith(b"%PDF")
     csv = admin_client.get(f"/settings/imports/{job.pk}/credentials/sign-in-details.csv")
     assert "sam.okafor" in csv.content.decode("utf-8-sig")
-    assert AuditEvent.objects.filter(action="bulkactions.import.credentials_downloaded").count() == 2
+    assert (
+        AuditEvent.objects.filter(action="bulkactions.import.credentials_downloaded").count() == 2
+    )
     other_admin = UserFactory(district=district, role=Role.DISTRICT_ADMIN, username="other.admin")
-    assert client_for(district, other_admin).get(
-        f"/settings/imports/{job.pk}/credentials/"
-    ).status_code == 404
+    assert (
+        client_for(district, other_admin)
+        .get(f"/settings/imports/{job.pk}/credentials/")
+        .status_code
+        == 404
+    )
     from datetime import timedelta
 
     from django.utils import timezone
 
-    ImportJob.objects.filter(pk=job.pk).update(credentials_expire_at=timezone.now() - timedelta(minutes=1))
+    ImportJob.objects.filter(pk=job.pk).update(
+        credentials_expire_at=timezone.now() - timedelta(minutes=1)
+    )
     expired = admin_client.get(f"/settings/imports/{job.pk}/credentials/sign-in-details.csv")
     assert expired.status_code == 410
     assert "expired" in expired.content.decode()

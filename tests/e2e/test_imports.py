@@ -27,8 +27,16 @@ def _file(tmp_path):
 
 
 def test_admin_imports_students_fixes_a_row_and_prints_their_slips(
-    page, district, school, district_admin, url_for, sign_in_as, assert_accessible,
-    screenshot, tmp_path, celery_worker,
+    page,
+    district,
+    school,
+    district_admin,
+    url_for,
+    sign_in_as,
+    assert_accessible,
+    screenshot,
+    tmp_path,
+    celery_worker,
 ):
     YearGroupFactory(district=district, ordinal=7, name="Year 7")
     YearGroupFactory(district=district, ordinal=8, name="Year 8")
@@ -84,7 +92,9 @@ def test_admin_imports_students_fixes_a_row_and_prints_their_slips(
     body = page.locator("pre.email-text")
     expect(body).to_contain_text("Created: 121")
     body.locator("a[href*='/credentials/']").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Sign-in details for new-students.csv")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "Sign-in details for new-students.csv"
+    )
     assert_accessible(page, "import-credentials")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download sign-in slips (PDF)").click()

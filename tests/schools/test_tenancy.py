@@ -198,10 +198,7 @@ def _state(bravo):
             district.logo_version,
         ),
         list(district.users.values_list("tokens__used_at", "tokens__voided_at")),
-        list(
-            bravo["job"].rows.values_list("number", "status", "values")
-            .order_by("number")
-        ),
+        list(bravo["job"].rows.values_list("number", "status", "values").order_by("number")),
         type(bravo["job"]).objects.get(pk=bravo["job"].pk).status,
     )
 
