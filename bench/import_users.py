@@ -675,6 +675,11 @@ def main() -> None:
         metavar="ROWS",
         help="profile workload A on this many rows (cProfile, query shapes, EXPLAIN) and stop",
     )
+    parser.add_argument(
+        "--only-a",
+        action="store_true",
+        help="run workload A only (no baseline, no passwords) and print no RESULT line",
+    )
     options = parser.parse_args()
     size = QUICK if options.quick else FULL
 
@@ -745,6 +750,9 @@ def main() -> None:
         f"   queued: {invited:,} accounts to invite in {tasks_queued['bulkactions.tasks.send_import_invitations']:,} "
         f"send_import_invitations tasks; all queued tasks {dict(tasks_queued)}; purged {purged:,}"
     )
+
+    if options.only_a:
+        return
 
     # Baseline
     baseline_rows = size["baseline_rows"]
