@@ -21,6 +21,9 @@ def pytest_configure(config):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+    # Other threads cannot see a test's uncommitted rows; tests that commit for real
+    # (worker, e2e) turn the parallel import commit back on.
+    settings.IMPORT_COMMIT_THREADS = 1
 
 
 @pytest.fixture(autouse=True)

@@ -7,11 +7,15 @@ that the workers run in parallel. Activation emails are queued per batch after c
 """
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, connections, transaction
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django_scopes import scope
 
 from accounts import audit
 from accounts.models import AuditEvent, PasswordMode, Role, Status, User
@@ -69,48 +73,71 @@ def hash_chunk_starts(job: ImportJob) -> list[int]:
 
 
 def job_commit(job: ImportJob, run_token: str, *, on_progress=None) -> None:
-    """Writes every ready row not written yet, then finishes the job."""
+    """Writes every ready row not written yet, then finishes the job. On PostgreSQL the
+    batches run on IMPORT_COMMIT_THREADS connections at once: most of a batch's time is the
+    server maintaining the accounts table's indexes, which then uses every core."""
     # Never the file: it can be megabytes, and commit does not need it.
     job = (
         ImportJob.objects.select_related("district", "created_by").defer("file_data").get(pk=job.pk)
     )
     context = _Context(job)
-    after = 0  # rows are taken in file order; those before `after` are done
-    written, analyze_at = 0, 4 * BATCH
-    while True:
-        batch = list(
-            rows_pending(job)
-            .filter(number__gt=after)
-            .order_by("number")
-            .values_list("pk", "number")[:BATCH]
-        )
-        if not batch:
-            break
-        ids, after = [pk for pk, _ in batch], batch[-1][1]
-        written += len(ids)
-        if written >= analyze_at:
-            # The accounts table is growing under the clash checks' feet: without fresh
-            # statistics PostgreSQL keeps planning for the small table it saw.
-            bulk.analyze(User)
-            analyze_at *= 4
-        with transaction.atomic():
-            bulk.commit_lazily()
-            locked = ImportJob.objects.select_for_update().defer("file_data").get(pk=job.pk)
-            if locked.run_token != run_token:
-                raise Superseded(job.pk)
-            rows = list(ImportRow.objects.filter(pk__in=ids, outcome="").order_by("number"))
-            counts = _write_batch(context, rows)
-            ImportJob.objects.filter(pk=job.pk).update(
-                heartbeat_at=timezone.now(),
-                created_count=locked.created_count + counts[RowOutcome.CREATED],
-                updated_count=locked.updated_count + counts[RowOutcome.UPDATED],
-                unchanged_count=locked.unchanged_count + counts[RowOutcome.UNCHANGED],
-                failed_count=locked.failed_count + counts[RowOutcome.FAILED],
-            )
-            transaction.on_commit(lambda: audit.people_changed(job.district_id))
-        if on_progress:
-            on_progress()
+    ids = list(rows_pending(job).order_by("number").values_list("pk", flat=True))
+    batches = [ids[start : start + BATCH] for start in range(0, len(ids), BATCH)]
+    threads = settings.IMPORT_COMMIT_THREADS if connection.vendor == "postgresql" else 1
+    if threads > 1 and len(batches) > 1:
+        _commit_in_threads(context, run_token, batches, threads, on_progress)
+    else:
+        for number, batch in enumerate(batches):
+            _commit_batch(context, run_token, batch, number)
+            if on_progress:
+                on_progress()
     _finish(job, run_token)
+
+
+# The accounts table grows under the clash checks' feet: PostgreSQL gets fresh statistics
+# after these batches, or it keeps planning for the small table it saw at the start.
+ANALYZE_AFTER_BATCHES = {4, 16}
+
+
+def _commit_batch(context: "_Context", run_token: str, ids: list[int], number: int) -> None:
+    job = context.job
+    if number in ANALYZE_AFTER_BATCHES:
+        bulk.analyze(User)
+    with transaction.atomic():
+        bulk.commit_lazily()
+        if not ImportJob.objects.filter(pk=job.pk, run_token=run_token).exists():
+            raise Superseded(job.pk)
+        # Locked, and only those still unwritten: a second run of the same step waits
+        # here, then finds them done.
+        rows = list(
+            ImportRow.objects.select_for_update().filter(pk__in=ids, outcome="").order_by("number")
+        )
+        counts = _write_batch(context, rows)
+        updated = ImportJob.objects.filter(pk=job.pk, run_token=run_token).update(
+            heartbeat_at=timezone.now(),
+            created_count=F("created_count") + counts[RowOutcome.CREATED],
+            updated_count=F("updated_count") + counts[RowOutcome.UPDATED],
+            unchanged_count=F("unchanged_count") + counts[RowOutcome.UNCHANGED],
+            failed_count=F("failed_count") + counts[RowOutcome.FAILED],
+        )
+        if not updated:
+            raise Superseded(job.pk)
+        transaction.on_commit(lambda: audit.people_changed(job.district_id))
+
+
+def _commit_in_threads(context, run_token, batches, threads, on_progress) -> None:
+    def run(item):
+        number, batch = item
+        try:
+            with scope(district=context.district):
+                _commit_batch(context, run_token, batch, number)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for _ in pool.map(run, enumerate(batches)):
+            if on_progress:
+                on_progress()
 
 
 def _finish(job: ImportJob, run_token: str) -> None:

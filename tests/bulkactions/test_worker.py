@@ -21,6 +21,13 @@ FILE = "First name,Last name,Year,School,Password\n" + "".join(
 )
 
 
+@pytest.fixture(autouse=True)
+def _parallel_commit(settings):
+    """These tests commit for real, so the commit may write on two connections, as in
+    production."""
+    settings.IMPORT_COMMIT_THREADS = 2
+
+
 def _status(job, *statuses):
     return ImportJob.objects.filter(pk=job.pk, status__in=statuses).exists()
 
@@ -72,3 +79,30 @@ def test_a_stalled_validation_is_resumed_and_completes(
     resume_stalled_imports()
     assert wait_for(lambda: _status(job, ImportStatus.REVIEW), seconds=60), "not resumed"
     assert ImportJob.objects.get(pk=job.pk).valid_rows == 30
+
+
+def test_batches_written_on_two_connections_create_each_account_once(
+    celery_worker, district, district_admin, years, school, monkeypatch
+):
+    from bulkactions.importing import commit
+
+    monkeypatch.setattr(commit, "BATCH", 7)  # 60 rows: 9 batches over 2 connections
+    text = "First name,Last name,Email,Year,School\n" + "".join(
+        f"Many{n},Batches,many{n}@alpha.example,Year 7,Alpha High\n" for n in range(60)
+    )
+    with scope(district=district):
+        job = services.import_start(
+            district=district,
+            actor=district_admin,
+            kind="students",
+            file_name="batches.csv",
+            data=text.encode(),
+        )
+    assert wait_for(lambda: _status(job, ImportStatus.REVIEW), seconds=60), "not validated"
+    with scope(district=district):
+        services.import_commit(job=job, actor=district_admin)
+    assert wait_for(lambda: _status(job, ImportStatus.DONE), seconds=90), "not created"
+    job.refresh_from_db()
+    assert job.created_count == 60
+    assert User.objects.filter(district=district, last_name="Batches").count() == 60
+    assert set(job.rows.values_list("outcome", flat=True)) == {"created"}
