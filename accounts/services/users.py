@@ -212,8 +212,11 @@ def user_create(
     return user
 
 
-def user_snapshot(user: User) -> dict:
-    """The audited fields of an account (never its password)."""
+def user_snapshot(user: User, *, schools=None) -> dict:
+    """The audited fields of an account (never its password). Bulk writers pass the
+    schools they just linked, and assign year_group as an object, to spare queries."""
+    if schools is None:
+        schools = list(user.schools.all()) if user.pk else []
     return {
         "role": user.role,
         "first_name": user.first_name,
@@ -222,7 +225,7 @@ def user_snapshot(user: User) -> dict:
         "email": user.email,
         "status": user.status,
         "year_group": user.year_group.name if user.year_group_id else None,
-        "schools": sorted(s.name for s in user.schools.all()) if user.pk else [],
+        "schools": sorted(school.name for school in schools),
         "must_change_password": user.must_change_password,
     }
 
@@ -382,6 +385,12 @@ def user_delete(*, user: User, actor: User | None) -> None:
         AuditEvent.objects.filter(
             district=user.district, action="accounts.user.deleted", target_id=user.pk
         ).update(target_label=label)
+        # The import rows that created or updated the account hold its personal data too.
+        from bulkactions.models import ImportRow
+
+        ImportRow.objects.filter(district=user.district, user=user).update(
+            values={}, resolved={}, secret="", email_key="", username_key="", sis_key=""
+        )
         user.delete()
 
 

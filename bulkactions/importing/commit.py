@@ -19,7 +19,7 @@ from django_scopes import scope
 
 from accounts import audit
 from accounts.models import AuditEvent, PasswordMode, Role, Status, User
-from accounts.services.users import username_base, username_free
+from accounts.services.users import user_snapshot, username_base, username_free
 from bulkactions.importing import bulk
 from bulkactions.importing.review import Superseded
 from bulkactions.models import (
@@ -306,19 +306,8 @@ def _user_from(context: _Context, row: ImportRow, now) -> User:
 
 
 def _snapshot(context: _Context, user: User, school_ids) -> dict:
-    year = context.years.get(user.year_group_id)
-    return {
-        "role": user.role,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "username": user.username,
-        "email": user.email,
-        "status": user.status,
-        "year_group": year.name if year else None,
-        "schools": sorted(context.schools[sid].name for sid in school_ids),
-        "must_change_password": user.must_change_password,
-        "import": context.job.pk,
-    }
+    schools = [context.schools[sid] for sid in school_ids]
+    return {**user_snapshot(user, schools=schools), "import": context.job.pk}
 
 
 def _create(context: _Context, rows: list[ImportRow]) -> int:
@@ -420,7 +409,6 @@ def _queue_invitations(context: _Context, user_ids: list[int]) -> None:
 
 def _update(context: _Context, row: ImportRow) -> str:
     """One matched account: the changes the review showed, plus classes and a password."""
-    from accounts.services.users import user_snapshot
 
     user = (
         User.objects.select_for_update()

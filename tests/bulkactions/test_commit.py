@@ -13,7 +13,7 @@ from accounts.models import AuditEvent, PasswordMode, Role, Status, User
 from bulkactions import services
 from bulkactions.importing import commit as commit_module
 from bulkactions.importing import review
-from bulkactions.importing.results import credentials
+from bulkactions.importing.results import credentials, results_csv
 from bulkactions.importing.slips import slips_pdf
 from bulkactions.models import (
     ImportJob,
@@ -598,3 +598,20 @@ def test_slips_without_people_say_so(district):
 
     assert pdf.startswith(b"%PDF")
     assert _page_count(pdf) == 1
+
+
+def test_deleting_an_imported_account_removes_its_data_from_the_import_rows(
+    run_import, commit, district, district_admin
+):
+    from accounts.services import user_deactivate, user_delete
+
+    job = run_import(
+        "First name,Last name,Email,Year,School\nSam,Okafor,sam@alpha.example,Year 7,Alpha High\n"
+    )
+    job = commit(job)
+    sam = User.objects.get(district=district, email="sam@alpha.example")
+    user_deactivate(user=sam, actor=district_admin)
+    user_delete(user=User.objects.get(pk=sam.pk), actor=district_admin)
+    row = job.rows.get(number=2)
+    assert row.values == {} and row.resolved == {} and row.email_key == ""
+    assert "Okafor" not in results_csv(job).decode("utf-8-sig")
