@@ -156,8 +156,15 @@ class ImportRow(models.Model):
     password_hash = models.CharField(max_length=200, blank=True)
     outcome = models.CharField(max_length=10, choices=RowOutcome.choices, blank=True)
     outcome_message = models.CharField(max_length=500, blank=True)
+    # Not indexed: setting the outcome then changes no indexed column, so PostgreSQL
+    # updates the row in place (HOT, with the table's fillfactor leaving room on each page).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
 
     objects = ScopedManager(district="district")
