@@ -7,13 +7,11 @@ rows in batches. Duplicates inside the file are marked on every row involved.
 
 import logging
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
-from django_scopes import scope
 
 from bulkactions.importing import bulk
 from bulkactions.importing.parse import FileRejected, table_read
@@ -56,28 +54,11 @@ def job_validate(job: ImportJob, run_token: str, *, on_progress=None) -> None:
     ImportRow.objects.filter(job=job).delete()
     index = DistrictIndex.whole(job)
     table = table_read(bytes(job.file_data), file_name=job.file_name)
-    writer = _Writer(job, run_token)
-    try:
-        done = _check_rows(job, table, index, writer, typed_usernames, total, on_progress)
-    finally:
-        writer.finish()
-    bulk.analyze(ImportRow)  # the rows just loaded are what the next queries plan over
-    _mark_clashes(job, writer.clashes)
-    if job.sets_passwords:
-        job.file_data = b""  # the rows hold the passwords now, sealed; the file must go
-    with transaction.atomic():
-        heartbeat(job, run_token, status=ImportStatus.REVIEW, file_data=job.file_data)
-        job_totals_refresh(job)
-    if on_progress:
-        on_progress(done, total)
-
-
-def _check_rows(job, table, index, writer, typed_usernames, total, on_progress) -> int:
     width = len(job.header)
     taken_in_file = set(typed_usernames)
     first_seen: dict[str, dict[str, int]] = {name: {} for name in KEY_FIELDS}
-    clashes = writer.clashes
-    batch: list[tuple] = []
+    clashes: dict[tuple[str, str], list[int]] = {}
+    batch: list[ImportRow] = []
     done = 0
     for number, cells in table.rows:
         check = values_from_cells(cells, job.mapping, width)
@@ -93,49 +74,20 @@ def _check_rows(job, table, index, writer, typed_usernames, total, on_progress) 
                 check.error(name, duplicate_message(name, [first]))
         batch.append(_row_from(job, number, check))
         if len(batch) >= BATCH:
-            done += writer.store(batch, done)
+            done += _store(job, run_token, batch, done)
             batch = []
             if on_progress:
                 on_progress(done, total)
-    done += writer.store(batch, done)
-    return done
-
-
-class _Writer:
-    """Stores batches of checked rows. On PostgreSQL with IMPORT_COMMIT_THREADS > 1, on a
-    second connection in the background, in order, so the server's COPY work overlaps the
-    checking of the next batch; at most two batches wait, to bound memory."""
-
-    def __init__(self, job: ImportJob, run_token: str):
-        self.job, self.run_token = job, run_token
-        self.clashes: dict[tuple[str, str], list[int]] = {}
-        threaded = settings.IMPORT_COMMIT_THREADS > 1 and connection.vendor == "postgresql"
-        self.pool = ThreadPoolExecutor(max_workers=1) if threaded else None
-        self.pending = []
-
-    def store(self, rows: list[tuple], done: int) -> int:
-        if self.pool is None:
-            return _store(self.job, self.run_token, rows, done)
-        if len(self.pending) >= 2:
-            self.pending.pop(0).result()
-        self.pending.append(self.pool.submit(self._store_here, rows, done))
-        return len(rows)
-
-    def _store_here(self, rows: list[tuple], done: int) -> None:
-        try:
-            with scope(district=self.job.district):
-                _store(self.job, self.run_token, rows, done)
-        finally:
-            connections.close_all()  # this thread's own connection
-
-    def finish(self) -> None:
-        if self.pool is None:
-            return
-        try:
-            for future in self.pending:
-                future.result()
-        finally:
-            self.pool.shutdown(wait=True)
+    done += _store(job, run_token, batch, done)
+    bulk.analyze(ImportRow)  # the rows just loaded are what the next queries plan over
+    _mark_clashes(job, clashes)
+    if job.sets_passwords:
+        job.file_data = b""  # the rows hold the passwords now, sealed; the file must go
+    with transaction.atomic():
+        heartbeat(job, run_token, status=ImportStatus.REVIEW, file_data=job.file_data)
+        job_totals_refresh(job)
+    if on_progress:
+        on_progress(done, total)
 
 
 def _first_pass(job: ImportJob) -> tuple[int, set[str]]:
