@@ -5,6 +5,8 @@ rendered with the district's branding. With no EMAIL_URL, messages are kept in
 OutboxMessage rows and shown at /dev/outbox/ (DEBUG only) on the district's host.
 """
 
+import base64
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
@@ -62,7 +64,18 @@ class OutboxBackend(BaseEmailBackend):
                 "",
             )
             district_id = message.extra_headers.get(DISTRICT_HEADER)
+            attachments = [
+                {
+                    "name": name,
+                    "mimetype": mimetype,
+                    "content": base64.b64encode(
+                        content.encode() if isinstance(content, str) else content
+                    ).decode(),
+                }
+                for name, content, mimetype in message.attachments
+            ]
             OutboxMessage.objects.create(
+                attachments=attachments,
                 district_id=int(district_id) if district_id else None,
                 to=", ".join(message.to),
                 subject=message.subject,

@@ -40,3 +40,19 @@ def outbox_html(request, pk):
         "frame-ancestors 'none'"
     )
     return response
+
+
+def outbox_attachment(request, pk, index):
+    """An attachment as it was sent, downloaded."""
+    import base64
+
+    attachments = _message(request, pk).attachments
+    if not 0 <= index < len(attachments):
+        raise Http404("No such attachment")
+    attachment = attachments[index]
+    response = HttpResponse(
+        base64.b64decode(attachment["content"]), content_type=attachment["mimetype"]
+    )
+    name = attachment["name"].replace('"', "")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

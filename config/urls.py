@@ -11,6 +11,11 @@ urlpatterns = [
     path("dev/outbox/", outbox.outbox_list, name="outbox"),
     path("dev/outbox/<int:pk>/", outbox.outbox_detail, name="outbox_detail"),
     path("dev/outbox/<int:pk>/html/", outbox.outbox_html, name="outbox_html"),
+    path(
+        "dev/outbox/<int:pk>/attachments/<int:index>/",
+        outbox.outbox_attachment,
+        name="outbox_attachment",
+    ),
 ]
 
 handler404 = "schools.errors.not_found"

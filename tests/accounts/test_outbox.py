@@ -51,3 +51,31 @@ def test_old_sign_in_records_are_purged(district):
     purge_old_login_events.delay()
     assert not LoginEvent.objects.filter(pk=old.pk).exists()
     assert LoginEvent.objects.filter(pk=recent.pk).exists()
+
+
+def test_outbox_keeps_attachments_for_download_in_their_district_only(
+    client_for, district, other_district, settings
+):
+    from accounts import mail
+
+    settings.DEBUG = True
+    settings.EMAIL_BACKEND = "accounts.mail.OutboxBackend"
+    mail.send(
+        district=district,
+        to="ada@alpha.example",
+        template="password-changed",
+        context={"user": None, "forgot_url": "x"},
+        attachments=[("people.csv", "Row,Name\n2,Zoë\n", "text/csv")],
+    )
+    message = OutboxMessage.objects.get(district=district)
+    client = client_for(district)
+    detail = client.get(f"/dev/outbox/{message.pk}/").content.decode()
+    assert "people.csv" in detail
+    download = client.get(f"/dev/outbox/{message.pk}/attachments/0/")
+    assert download.content.decode() == "Row,Name\n2,Zoë\n"
+    assert download["Content-Type"] == "text/csv"
+    assert client.get(f"/dev/outbox/{message.pk}/attachments/1/").status_code == 404
+    assert (
+        client_for(other_district).get(f"/dev/outbox/{message.pk}/attachments/0/").status_code
+        == 404
+    )

@@ -93,6 +93,9 @@ def test_admin_imports_students_fixes_a_row_and_prints_their_slips(
     page.get_by_role("link", name=re.compile(r"^Import finished: 121 accounts created")).click()
     body = page.locator("pre.email-text")
     expect(body).to_contain_text("Created: 121")
+    with page.expect_download() as attachment:
+        page.get_by_role("link", name=re.compile(r"created-accounts\.csv$")).click()
+    assert "pupil0.zoeexample" in open(attachment.value.path(), encoding="utf-8-sig").read()
     body.locator("a[href*='/credentials/']").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(
         "Sign-in details for new-students.csv"
