@@ -203,3 +203,84 @@ class ImportMapping(models.Model):
 
     def __str__(self):
         return f"Column mapping for {self.kind}"
+
+
+class BulkActionStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Running"
+    DONE = "done", "Finished"
+    FAILED = "failed", "Failed"
+
+
+class BulkAction(models.Model):
+    """One change to many accounts: who asked for it, with what parameters, and how far it
+    got. Its items hold each person's result and their state before and after."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="bulk_actions")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_label = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=10, choices=ImportKind.choices)
+    # An operation code of bulkactions.operations ("year_group", "deactivate", "undo"...).
+    action = models.CharField(max_length=30)
+    params = models.JSONField(default=dict)
+    # How the people were chosen, in words ("Filter: Year 7", "File: leavers.csv").
+    selection = models.CharField(max_length=300, blank=True)
+    undo_of = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="undone_by"
+    )
+    status = models.CharField(
+        max_length=10, choices=BulkActionStatus.choices, default=BulkActionStatus.QUEUED
+    )
+    run_token = models.CharField(max_length=32, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    changed_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["district", "-created_at"])]
+
+    def __str__(self):
+        return f"Bulk action #{self.pk} ({self.action})"
+
+    @property
+    def done_count(self) -> int:
+        return self.changed_count + self.skipped_count + self.failed_count
+
+
+class ItemOutcome(models.TextChoices):
+    CHANGED = "changed", "Changed"
+    SKIPPED = "skipped", "Skipped"
+    FAILED = "failed", "Failed"
+
+
+class BulkActionItem(models.Model):
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    bulk_action = models.ForeignKey(BulkAction, on_delete=models.CASCADE, related_name="items")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user_label = models.CharField(max_length=300)
+    outcome = models.CharField(max_length=10, choices=ItemOutcome.choices, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    # The fields the action touches, before and after: what undo restores and checks.
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["bulk_action", "outcome"])]
+
+    def __str__(self):
+        return f"{self.user_label} in bulk action {self.bulk_action_id}"

@@ -118,3 +118,22 @@ def purge_expired_credentials():
     for job_id, district_id in expired:
         with district_scope(district_id):
             credentials_purge(job=ImportJob.objects.get(pk=job_id))
+
+
+@shared_task(base=TenantTask)
+def run_bulk_action(district_id, bulk_action_id, run_token):
+    from bulkactions.models import BulkAction
+    from bulkactions.operations.run import Superseded
+    from bulkactions.services import bulk_action_run
+
+    bulk_action = (
+        BulkAction.objects.select_related("district", "created_by")
+        .filter(pk=bulk_action_id, run_token=run_token)
+        .first()
+    )
+    if bulk_action is None:
+        return
+    try:
+        bulk_action_run(bulk_action, run_token)
+    except Superseded:
+        log.info("bulk action %s: run superseded", bulk_action_id)

@@ -1,0 +1,189 @@
+"""Bulk actions through their services: preview equals the run, bulk changes with
+before/after and audit, skip rules, retry safety, undo with and without conflicts."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from accounts.models import AuditEvent, Role, Status, User
+from bulkactions import services
+from bulkactions.models import BulkAction, BulkActionStatus, ItemOutcome
+from tests.factories import UserFactory, YearGroupFactory
+
+
+@pytest.fixture
+def year7(district):
+    return YearGroupFactory(district=district, ordinal=7, name="Year 7")
+
+
+@pytest.fixture
+def year8(district):
+    return YearGroupFactory(district=district, ordinal=8, name="Year 8")
+
+
+@pytest.fixture
+def pupils(district, year7, year8):
+    made = [
+        UserFactory(district=district, role=Role.STUDENT, year_group=year7, username=f"p{n}")
+        for n in range(5)
+    ]
+    made.append(UserFactory(district=district, role=Role.STUDENT, year_group=year8, username="p8"))
+    return made
+
+
+def students(district):
+    return User.objects.filter(district=district, role=Role.STUDENT)
+
+
+def run(django_capture_on_commit_callbacks, **kwargs):
+    with django_capture_on_commit_callbacks(execute=True):
+        action = services.bulk_action_start(**kwargs)
+    return BulkAction.objects.get(pk=action.pk)
+
+
+def test_year_group_change_matches_its_preview_and_is_audited(
+    district, district_admin, pupils, year8, django_capture_on_commit_callbacks
+):
+    params = {"year_group": year8.pk}
+    preview = services.bulk_action_preview(
+        district=district,
+        actor=district_admin,
+        kind="students",
+        action="year_group",
+        params=params,
+        users=students(district),
+    )
+    assert preview == {"change": 5, "skipped": {"Already in this year group": 1}}
+    action = run(
+        django_capture_on_commit_callbacks,
+        district=district,
+        actor=district_admin,
+        kind="students",
+        action="year_group",
+        params=params,
+        users=students(district),
+    )
+    assert action.status == BulkActionStatus.DONE
+    assert (action.changed_count, action.skipped_count) == (5, 1)
+    moved = User.objects.get(username="p0")
+    assert moved.year_group == year8 and moved.year_ordinal == 8
+    item = action.items.get(user=moved)
+    assert item.before == {"year_group_id": pupils[0].year_group_id}
+    assert item.after == {"year_group_id": year8.pk}
+    assert AuditEvent.objects.filter(
+        action="accounts.user.updated", target_id=moved.pk, after__bulk_action=action.pk
+    ).exists()
+
+
+def test_deactivate_ends_sessions_and_undo_restores_all_but_the_changed_since(
+    district, district_admin, pupils, django_capture_on_commit_callbacks
+):
+    action = run(
+        django_capture_on_commit_callbacks,
+        district=district,
+        actor=district_admin,
+        kind="students",
+        action="deactivate",
+        params={},
+        users=students(district),
+    )
+    assert action.changed_count == 6
+    first = User.objects.get(username="p0")
+    assert first.status == Status.DEACTIVATED and first.session_version == 1
+    # Someone reactivates p1 by hand before the undo.
+    services_accounts = __import__("accounts.services", fromlist=["user_reactivate"])
+    services_accounts.user_reactivate(user=User.objects.get(username="p1"), actor=district_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        undo = services.bulk_action_undo(bulk_action=action, actor=district_admin)
+    undo.refresh_from_db()
+    assert (undo.changed_count, undo.skipped_count) == (5, 1)
+    assert undo.items.get(user__username="p1").message == "Changed since the action: left as it is"
+    assert User.objects.get(username="p0").status == Status.ACTIVE
+    with pytest.raises(ValidationError):
+        services.bulk_action_undo(bulk_action=action, actor=district_admin)
+
+
+def test_a_second_run_of_the_same_action_changes_nothing_twice(
+    district, district_admin, pupils, year8
+):
+    action = services.bulk_action_start(
+        district=district,
+        actor=district_admin,
+        kind="students",
+        action="year_group",
+        params={"year_group": year8.pk},
+        users=students(district),
+        enqueue=False,
+    )
+    services.bulk_action_run(action, action.run_token)
+    BulkAction.objects.filter(pk=action.pk).update(status=BulkActionStatus.RUNNING)
+    services.bulk_action_run(action, action.run_token)
+    action.refresh_from_db()
+    assert action.changed_count == 5
+    assert AuditEvent.objects.filter(after__bulk_action=action.pk).count() == 5
+
+
+def test_bad_parameters_and_empty_selections_are_refused(district, district_admin, other_district):
+    other_year = YearGroupFactory(district=other_district, ordinal=7, name="Year 7")
+    with pytest.raises(ValidationError) as caught:
+        services.bulk_action_start(
+            district=district,
+            actor=district_admin,
+            kind="students",
+            action="year_group",
+            params={"year_group": other_year.pk},
+            users=students(district),
+        )
+    assert caught.value.message_dict == {"year_group": ["Select a year group of this district"]}
+    with pytest.raises(ValidationError):
+        services.bulk_action_start(
+            district=district,
+            actor=district_admin,
+            kind="students",
+            action="deactivate",
+            params={},
+            users=students(district),
+        )
+    with pytest.raises(ValidationError):
+        services.bulk_action_start(
+            district=district,
+            actor=district_admin,
+            kind="staff",
+            action="year_group",
+            params={},
+            users=students(district),
+        )
+
+
+def test_another_districts_people_are_never_in_a_selection(
+    district, district_admin, other_district, pupils, django_capture_on_commit_callbacks
+):
+    outsider = UserFactory(district=other_district, role=Role.STUDENT, username="outsider")
+    action = run(
+        django_capture_on_commit_callbacks,
+        district=district,
+        actor=district_admin,
+        kind="students",
+        action="deactivate",
+        params={},
+        users=User.objects.filter(role=Role.STUDENT),
+    )
+    assert action.total == 6
+    outsider.refresh_from_db()
+    assert outsider.status == Status.ACTIVE
+    assert not action.items.filter(outcome=ItemOutcome.CHANGED, user=outsider).exists()
+
+
+def test_an_admin_never_deactivates_themselves(
+    district, district_admin, django_capture_on_commit_callbacks
+):
+    action = run(
+        django_capture_on_commit_callbacks,
+        district=district,
+        actor=district_admin,
+        kind="staff",
+        action="deactivate",
+        params={},
+        users=User.objects.filter(pk=district_admin.pk),
+    )
+    assert action.skipped_count == 1
+    assert User.objects.get(pk=district_admin.pk).status == Status.ACTIVE
