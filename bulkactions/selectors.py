@@ -45,3 +45,20 @@ def error_fields(job: ImportJob, limit: int = 20000) -> list[tuple[str, int]]:
 
 def outcome_counts(job: ImportJob) -> dict[str, int]:
     return dict(ImportRow.objects.filter(job=job).values_list("outcome").annotate(n=Count("id")))
+
+
+def bulk_actions_visible_to(user):
+    """As for imports: district admins see every bulk action, a school admin their own."""
+    from bulkactions.models import BulkAction
+
+    actions = BulkAction.objects.filter(district=user.district).select_related("created_by")
+    if user.role != Role.DISTRICT_ADMIN:
+        actions = actions.filter(created_by=user)
+    return actions
+
+
+def bulk_action_get_for(request, pk: int):
+    action = bulk_actions_visible_to(request.user).filter(pk=pk).first()
+    if action is None:
+        raise Http404("No such bulk action")
+    return action

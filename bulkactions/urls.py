@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bulkactions import views
+from bulkactions import history, views
 
 app_name = "bulkactions"
 urlpatterns = [
@@ -35,4 +35,13 @@ urlpatterns = [
         views.import_credentials_download,
         name="import_credentials_download",
     ),
+    # Settings > Bulk actions: history, results, undo
+    path("settings/bulk-actions/", history.action_list, name="action_list"),
+    path("settings/bulk-actions/<int:pk>/", history.action_detail, name="action_detail"),
+    path(
+        "settings/bulk-actions/<int:pk>/progress/",
+        history.action_progress,
+        name="action_progress",
+    ),
+    path("settings/bulk-actions/<int:pk>/undo/", history.action_undo, name="action_undo"),
 ]

@@ -146,6 +146,18 @@ def bravo(other_district, mailoutbox, django_capture_on_commit_callbacks):
             password_mode="set",
         )
     job = ImportJob.objects.get(pk=job.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk_action = imports.bulk_action_start(
+            district=other_district,
+            actor=admin,
+            kind="staff",
+            action="deactivate",
+            params={},
+            users=User.objects.filter(pk=invited.pk),
+            selection="Bravo secret selection",
+        )
+    bulk_action.refresh_from_db()
+    assert bulk_action.changed_count == 1
     assert job.status == "review", job.failure
     message = OutboxMessage.objects.create(
         district=other_district,
@@ -155,7 +167,7 @@ def bravo(other_district, mailoutbox, django_capture_on_commit_callbacks):
     )
     return {
         "district": other_district,
-        "ids": sorted({admin.pk, invited.pk, school.pk, message.pk, job.pk, 2, 3}),
+        "ids": sorted({admin.pk, invited.pk, school.pk, message.pk, job.pk, bulk_action.pk, 2, 3}),
         "job": job,
         "tokens": [raw],
         "markers": [
@@ -168,6 +180,7 @@ def bravo(other_district, mailoutbox, django_capture_on_commit_callbacks):
             "Zebedee",
             "Hiddenrow",
             "bravo-secret-file.csv",
+            "Bravo secret selection",
         ],
         "users": [admin, invited],
     }
