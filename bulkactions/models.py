@@ -234,6 +234,8 @@ class BulkAction(models.Model):
         max_length=10, choices=BulkActionStatus.choices, default=BulkActionStatus.QUEUED
     )
     run_token = models.CharField(max_length=32, blank=True)
+    # The wizard draft that started it: a second submit (another tab) finds this one.
+    request_key = models.CharField(max_length=32, blank=True)
     total = models.PositiveIntegerField(default=0)
     changed_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)
@@ -248,6 +250,14 @@ class BulkAction(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["district", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                "district",
+                "request_key",
+                condition=~models.Q(request_key=""),
+                name="bulkaction_request_once",
+            )
+        ]
 
     def __str__(self):
         return f"Bulk action #{self.pk} ({self.action})"

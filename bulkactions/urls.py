@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bulkactions import history, views
+from bulkactions import history, views, wizard
 
 app_name = "bulkactions"
 urlpatterns = [
@@ -44,4 +44,35 @@ urlpatterns = [
         name="action_progress",
     ),
     path("settings/bulk-actions/<int:pk>/undo/", history.action_undo, name="action_undo"),
+    # The bulk-action wizard, from a list's selection
+    path("settings/bulk-actions/new/<str:kind>/", wizard.wizard_start, name="wizard_start"),
+    path(
+        "settings/bulk-actions/draft/<str:token>/", wizard.wizard_selection, name="wizard_selection"
+    ),
+    path(
+        "settings/bulk-actions/draft/<str:token>/remove/<int:user_id>/",
+        wizard.wizard_remove,
+        name="wizard_remove",
+    ),
+    path(
+        "settings/bulk-actions/draft/<str:token>/action/",
+        wizard.wizard_action,
+        name="wizard_action",
+    ),
+    path(
+        "settings/bulk-actions/draft/<str:token>/details/",
+        wizard.wizard_details,
+        name="wizard_details",
+    ),
+    path(
+        "settings/bulk-actions/draft/<str:token>/preview/",
+        wizard.wizard_preview,
+        name="wizard_preview",
+    ),
+    path(
+        "settings/bulk-actions/draft/<str:token>/check/",
+        wizard.wizard_confirm,
+        name="wizard_confirm",
+    ),
+    path("settings/bulk-actions/draft/<str:token>/run/", wizard.wizard_run, name="wizard_run"),
 ]

@@ -1,6 +1,7 @@
 """Every write to an import job or a bulk action (views, tasks and commands call these)."""
 
 from bulkactions.services.actions import (
+    AlreadyStarted,
     bulk_action_preview,
     bulk_action_run,
     bulk_action_start,
@@ -21,6 +22,7 @@ from bulkactions.services.imports import (
 )
 
 __all__ = [
+    "AlreadyStarted",
     "bulk_action_preview",
     "bulk_action_run",
     "bulk_action_start",

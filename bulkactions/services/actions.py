@@ -8,7 +8,7 @@ import uuid
 from collections import Counter
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import audit
@@ -25,6 +25,14 @@ from bulkactions.operations.run import action_run
 from schools.models import District
 
 MAX_SELECTION = 100_000
+
+
+class AlreadyStarted(Exception):
+    """The same request (wizard draft) already started a bulk action."""
+
+    def __init__(self, bulk_action):
+        super().__init__(bulk_action.pk)
+        self.bulk_action = bulk_action
 
 
 def _operation(action: str, kind: str):
@@ -65,6 +73,7 @@ def bulk_action_start(
     users,
     selection: str = "",
     enqueue: bool = True,
+    request_key: str = "",
 ) -> BulkAction:
     """Records the action and one item per selected person, then queues the run."""
 
@@ -81,8 +90,22 @@ def bulk_action_start(
         raise ValidationError("Select at least one person")
     if len(people) > MAX_SELECTION:
         raise ValidationError(f"Select at most {MAX_SELECTION:,} people for one action")
+    try:
+        return _start(
+            district, actor, kind, action, params, people, selection, enqueue, request_key
+        )
+    except IntegrityError:
+        earlier = BulkAction.objects.filter(district=district, request_key=request_key).first()
+        if request_key and earlier is not None:
+            raise AlreadyStarted(earlier) from None
+        raise
+
+
+def _start(district, actor, kind, action, params, people, selection, enqueue, request_key):
+    operation = OPERATIONS[action]
     with transaction.atomic():
         bulk_action = BulkAction.objects.create(
+            request_key=request_key,
             district=district,
             created_by=actor,
             created_by_label=audit.actor_label(actor),

@@ -51,3 +51,66 @@ def test_admin_reads_a_bulk_action_and_undoes_it(
     assert_accessible(page, "bulk-action-undone")
     assert User.objects.filter(year_group=year7, last_name__startswith="Séverine").count() == 4
     assert not User.objects.filter(status=Status.DEACTIVATED).exists()
+
+
+def test_admin_moves_a_filtered_year_group_through_the_wizard_and_undoes_it(
+    page, district, school, district_admin, url_for, sign_in_as, assert_accessible
+):
+    year7 = YearGroupFactory(district=district, ordinal=7, name="Year 7")
+    year8 = YearGroupFactory(district=district, ordinal=8, name="Year 8")
+    for n in range(60):  # more than one page: "select all matching" is needed
+        pupil = UserFactory(
+            district=district,
+            role=Role.STUDENT,
+            year_group=year7,
+            first_name="Mover",
+            last_name=f"Number{n:02d}",
+            username=f"mover{n}",
+        )
+        pupil.set_schools([school])
+    stayer = UserFactory(district=district, role=Role.STUDENT, year_group=year8, username="stayer")
+    stayer.set_schools([school])
+    sign_in_as(page, district_admin)
+    page.goto(url_for(district, "/settings/students/"))
+    page.get_by_label("Year group").select_option(label="Year 7")
+    page.get_by_role("button", name="Apply filters").click()
+    page.get_by_label("Select all 50 on this page").check()
+    page.get_by_role("button", name="Select all 60 matching").click()
+    page.get_by_role("button", name="Bulk action…").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check who is selected")
+    expect(page.locator("main")).to_contain_text("60 students match the list's filters")
+    assert_accessible(page, "wizard-selection")
+    page.get_by_role("button", name="Remove Mover Number00 from the selection").click()
+    expect(page.locator("main")).to_contain_text("59 students match the list's filters, less 1")
+    page.get_by_role("link", name="Continue").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("What do you want to do")
+    assert_accessible(page, "wizard-action")
+    page.get_by_label("Change year group").check()
+    page.get_by_role("button", name="Continue").click()
+
+    year = page.get_by_label("Which year group should they move to?")
+    assert_accessible(page, "wizard-details")
+    year.select_option(label="Year 8")
+    expect(page.locator("#preview")).to_have_text("59 students will move to Year 8.")
+    page.get_by_role("button", name="Continue").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check before you run it")
+    assert_accessible(page, "wizard-confirm")
+    page.get_by_role("button", name="Move 59 students to Year 8").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change year group to Year 8")
+    expect(page.locator(".summary-list")).to_contain_text(
+        "59 changed, 0 skipped, 0 failed, of 59", timeout=30_000
+    )
+    assert User.objects.filter(year_group=year8, last_name__startswith="Number").count() == 59
+    assert User.objects.get(username="mover0").year_group == year7
+
+    # A second submit of the same draft (another tab) goes to the same action.
+    page.go_back()
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change year group to Year 8")
+    page.get_by_role("button", name="Undo for 59 people").click()
+    expect(page.locator(".summary-list")).to_contain_text("59 changed", timeout=30_000)
+    assert User.objects.filter(year_group=year7, last_name__startswith="Number").count() == 60
