@@ -46,3 +46,43 @@ def import_summary(*, job_id: int) -> None:
         },
         attachments=attachments,
     )
+
+
+def bulk_action_summary(*, bulk_action_id: int) -> None:
+    """To the admin who ran it: counts, the reasons people were skipped, and a CSV of
+    each person's result (never a password)."""
+    from collections import Counter
+
+    from bulkactions.importing.results import _csv
+    from bulkactions.models import BulkAction
+    from bulkactions.operations import OPERATIONS
+
+    action = (
+        BulkAction.objects.select_related("district", "created_by")
+        .filter(pk=bulk_action_id)
+        .first()
+    )
+    if action is None or action.created_by is None or not action.created_by.email:
+        return
+    items = action.items.order_by("pk")
+    reasons = Counter(items.exclude(outcome="changed").values_list("message", flat=True).iterator())
+    content = _csv(
+        ["Person", "Outcome", "Reason"],
+        ([item.user_label, item.get_outcome_display(), item.message] for item in items.iterator()),
+    )
+    operation = OPERATIONS.get(action.action)
+    mail.send(
+        district=action.district,
+        to=action.created_by.email,
+        template="bulk-action-summary",
+        context={
+            "action": action,
+            "admin": action.created_by,
+            "description": operation.describe(action.params, action.district)
+            if operation
+            else action.action,
+            "reasons": reasons.most_common(10),
+            "url": action.district.url(f"/settings/bulk-actions/{action.pk}/"),
+        },
+        attachments=[(f"bulk-action-{action.pk}-results.csv", content, "text/csv")],
+    )

@@ -137,3 +137,36 @@ def run_bulk_action(district_id, bulk_action_id, run_token):
         bulk_action_run(bulk_action, run_token)
     except Superseded:
         log.info("bulk action %s: run superseded", bulk_action_id)
+
+
+@shared_task(base=TenantTask, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_bulk_action_summary(district_id, bulk_action_id):
+    emails.bulk_action_summary(bulk_action_id=bulk_action_id)
+
+
+@shared_task
+def resume_stalled_bulk_actions():
+    """Every few minutes: a bulk action whose worker stopped carries on with a new run
+    token (the items it finished keep their results)."""
+    import uuid
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from bulkactions.models import BulkAction, BulkActionStatus
+
+    limit = timezone.now() - timedelta(minutes=settings.IMPORT_STALL_MINUTES)
+    with scopes_disabled():
+        stalled = list(
+            BulkAction.objects.filter(
+                status__in=(BulkActionStatus.QUEUED, BulkActionStatus.RUNNING),
+                heartbeat_at__lt=limit,
+            ).values_list("pk", "district_id")
+        )
+    for action_id, district_id in stalled:
+        token = uuid.uuid4().hex
+        with district_scope(district_id):
+            if BulkAction.objects.filter(pk=action_id, heartbeat_at__lt=limit).update(
+                run_token=token, heartbeat_at=timezone.now()
+            ):
+                run_bulk_action.delay(district_id, action_id, token)

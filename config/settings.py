@@ -214,6 +214,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bulkactions.tasks.resume_stalled_imports",
         "schedule": 5 * 60,
     },
+    "bulkactions-resume-stalled-bulk-actions": {
+        "task": "bulkactions.tasks.resume_stalled_bulk_actions",
+        "schedule": 5 * 60,
+    },
     "bulkactions-purge-expired-credentials": {
         "task": "bulkactions.tasks.purge_expired_credentials",
         "schedule": 3600,

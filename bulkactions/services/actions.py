@@ -115,6 +115,7 @@ def _start(district, actor, kind, action, params, people, selection, enqueue, re
             selection=selection[:300],
             total=len(people),
             run_token=uuid.uuid4().hex,
+            heartbeat_at=timezone.now(),  # a queued action whose task is lost gets resumed
         )
         bulk.insert_values(
             BulkActionItem,
@@ -184,6 +185,11 @@ def bulk_action_run(bulk_action: BulkAction, run_token: str, *, on_progress=None
                 "failed": finished.failed_count,
             },
         )
+        from bulkactions.tasks import send_bulk_action_summary
+
+        transaction.on_commit(
+            lambda: send_bulk_action_summary.delay(finished.district_id, finished.pk)
+        )
     return finished
 
 
@@ -217,6 +223,7 @@ def bulk_action_undo(*, bulk_action: BulkAction, actor: User | None, enqueue: bo
             undo_of=original,
             total=len(changed),
             run_token=uuid.uuid4().hex,
+            heartbeat_at=timezone.now(),
         )
         # The undo's "before" is what the original set (it must still be there), its
         # "after" is what the original found.

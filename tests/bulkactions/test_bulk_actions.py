@@ -187,3 +187,53 @@ def test_an_admin_never_deactivates_themselves(
     )
     assert action.skipped_count == 1
     assert User.objects.get(pk=district_admin.pk).status == Status.ACTIVE
+
+
+def test_the_admin_gets_a_summary_with_reasons_and_a_results_csv(
+    district, district_admin, pupils, year8, django_capture_on_commit_callbacks, mailoutbox
+):
+    run(
+        django_capture_on_commit_callbacks,
+        district=district,
+        actor=district_admin,
+        kind="students",
+        action="year_group",
+        params={"year_group": year8.pk},
+        users=students(district),
+    )
+    (summary,) = mailoutbox
+    assert summary.to == ["ada@alpha.example"]
+    assert summary.subject == (
+        "Bulk action finished: Change year group to Year 8, 5 changed – Alpha District"
+    )
+    assert "Changed: 5" in summary.body and "Already in this year group: 1" in summary.body
+    name, content, mimetype = summary.attachments[0]
+    assert mimetype == "text/csv" and content.count("Changed") == 5
+
+
+def test_a_queued_action_whose_worker_died_is_resumed_and_finishes_once(
+    district, district_admin, pupils, year8, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from bulkactions.tasks import resume_stalled_bulk_actions
+
+    action = services.bulk_action_start(
+        district=district,
+        actor=district_admin,
+        kind="students",
+        action="year_group",
+        params={"year_group": year8.pk},
+        users=students(district),
+        enqueue=False,
+    )
+    BulkAction.objects.filter(pk=action.pk).update(
+        heartbeat_at=timezone.now() - timedelta(minutes=settings.IMPORT_STALL_MINUTES + 1)
+    )
+    resume_stalled_bulk_actions()
+    action.refresh_from_db()
+    assert action.status == BulkActionStatus.DONE and action.changed_count == 5
+    resume_stalled_bulk_actions()  # nothing stalled any more
+    assert BulkAction.objects.get(pk=action.pk).changed_count == 5
