@@ -35,7 +35,11 @@ def action_list(request):
 def _readable(values: dict, years: dict) -> str:
     parts = []
     for name, value in values.items():
-        if name == "year_group_id":
+        if value is None:
+            continue
+        if name.startswith("classroom:"):
+            parts.append("In the class" if value else "Not in the class")
+        elif name == "year_group_id":
             parts.append(f"Year group: {years.get(value, 'none')}")
         elif name == "status":
             parts.append(f"Status: {Status(value).label if value in Status.values else value}")

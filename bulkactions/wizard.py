@@ -50,8 +50,25 @@ def _users(request, draft: dict):
     return users
 
 
-def _operations(kind: str):
-    return [op for code, op in OPERATIONS.items() if code != "undo" and kind in op.kinds]
+def _operations(kind: str, actor):
+    from accounts.models import Role
+
+    return [
+        op
+        for code, op in OPERATIONS.items()
+        if code != "undo"
+        and kind in op.kinds
+        and (code != "role" or actor.role == Role.DISTRICT_ADMIN)
+    ]
+
+
+# The one parameter each action asks for on the details step.
+PARAMETERS = {
+    "year_group": "year_group",
+    "role": "role",
+    "classroom_add": "classroom",
+    "classroom_remove": "classroom",
+}
 
 
 @admin_required
@@ -129,7 +146,7 @@ def wizard_action(request, token):
     draft = _draft(request, token)
     if draft["started"]:
         return _started(draft)
-    operations = _operations(draft["kind"])
+    operations = _operations(draft["kind"], request.user)
     error = ""
     if request.method == "POST":
         chosen = request.POST.get("action", "")
@@ -146,9 +163,10 @@ def wizard_action(request, token):
 
 
 def _params_from(request, draft) -> dict:
-    if draft["action"] == "year_group":
-        return {"year_group": request.POST.get("year_group") or request.GET.get("year_group", "")}
-    return {}
+    name = PARAMETERS.get(draft["action"])
+    if name is None:
+        return {}
+    return {name: request.POST.get(name) or request.GET.get(name, "")}
 
 
 def _preview(request, draft, params) -> dict:
@@ -166,11 +184,15 @@ def _preview(request, draft, params) -> dict:
     one, many = LABELS[draft["kind"]]
     n = numbers["change"]
     who = f"{n:,} {one if n == 1 else many}"
+    operation = OPERATIONS[draft["action"]]
     verb = {
         "year_group": lambda: f"will move to {_year_name(request, params)}",
         "deactivate": lambda: "will be deactivated and signed out",
         "reactivate": lambda: "will be reactivated",
-    }[draft["action"]]()
+        "delete": lambda: "will be deleted, with their personal data",
+        "reset_email": lambda: "will get a password reset email",
+        "resend_invitation": lambda: "will get their invitation again",
+    }.get(draft["action"], lambda: f"will change: {operation.describe(params, request.district)}")()
     skipped = "; ".join(
         f"{count:,} skipped: {reason.lower()}" for reason, count in numbers["skipped"].items()
     )
@@ -194,7 +216,8 @@ def wizard_details(request, token):
         return _started(draft)
     if not draft["action"]:
         return redirect("bulkactions:wizard_action", token=token)
-    if draft["action"] != "year_group":
+    name = PARAMETERS.get(draft["action"])
+    if name is None:
         return redirect("bulkactions:wizard_confirm", token=token)
     errors = {}
     params = draft["params"]
@@ -206,15 +229,46 @@ def wizard_details(request, token):
             draft["params"] = params
             _save(request, token, draft)
             return redirect("bulkactions:wizard_confirm", token=token)
-    years = list(YearGroup.objects.filter(district=request.district))
     preview = _preview(request, draft, params) if params and not errors else None
     return render(
         request,
         "bulkactions/wizard_details.html",
         _context(
-            request, token, draft, 3, years=years, params=params, errors=errors, preview=preview
+            request,
+            token,
+            draft,
+            3,
+            name=name,
+            question=QUESTIONS[name].format(
+                terminology=request.district.get_terminology_display().lower()
+            ),
+            choices=_choices(request, name),
+            chosen=str(params.get(name, "")),
+            errors=errors,
+            preview=preview,
         ),
     )
+
+
+QUESTIONS = {
+    "year_group": "Which {terminology} group should they move to?",
+    "role": "Which role should they have?",
+    "classroom": "Which class?",
+}
+
+
+def _choices(request, name: str) -> list[tuple[str, str]]:
+    from accounts.models import Role
+    from schools.selectors import classrooms_visible_to
+
+    if name == "year_group":
+        return [(str(y.pk), y.name) for y in YearGroup.objects.filter(district=request.district)]
+    if name == "role":
+        return [(r, Role(r).label) for r in (Role.TEACHER, Role.SCHOOL_ADMIN, Role.DISTRICT_ADMIN)]
+    rooms = classrooms_visible_to(request.user).filter(archived_at__isnull=True)
+    return [
+        (str(c.pk), f"{c.name} ({c.school.name})") for c in rooms.select_related("school")[:500]
+    ]
 
 
 @admin_required
@@ -231,6 +285,11 @@ def _button(draft, preview, request) -> str:
     who = f"{n:,} {one if n == 1 else many}"
     if draft["action"] == "year_group":
         return f"Move {who} to {_year_name(request, draft['params'])}"
+    if draft["action"] in ("classroom_add", "classroom_remove", "role"):
+        description = OPERATIONS[draft["action"]].describe(draft["params"], request.district)
+        return f"{description}: {who}"
+    if draft["action"] in ("reset_email", "resend_invitation"):
+        return f"Email {who}"
     return f"{OPERATIONS[draft['action']].label} {who}"
 
 

@@ -16,7 +16,16 @@ from bulkactions.models import ImportKind
 from schools.models import YearGroup
 
 # What an operation may read of a person.
-USER_FIELDS = ("id", "role", "status", "year_group_id", "password", "first_name", "last_name")
+USER_FIELDS = (
+    "id",
+    "role",
+    "status",
+    "year_group_id",
+    "password",
+    "first_name",
+    "last_name",
+    "email",
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,16 @@ class Operation:
     kinds: tuple[str, ...]
     audit_action: str
     undoable: bool = True
+    # Emails and deletion go through the account services one person at a time (they
+    # audit and schedule emails themselves); field changes are bulk UPDATEs.
+    per_person: bool = False
+
+    def keys(self, params: dict) -> list[str]:
+        """Membership a person is judged on, beyond their own fields ("classroom:12")."""
+        return []
+
+    def act(self, user, actor) -> None:
+        raise NotImplementedError
 
     def params_problems(self, district, params: dict) -> dict[str, list[str]]:
         return {}
@@ -81,6 +100,127 @@ class Reactivate(Operation):
         return {"status": Status.ACTIVE if usable else Status.INVITED}
 
 
+class ChangeRole(Operation):
+    def params_problems(self, district, params):
+        if params.get("role") not in (Role.TEACHER, Role.SCHOOL_ADMIN, Role.DISTRICT_ADMIN):
+            return {"role": ["Select a role"]}
+        return {}
+
+    def skip_reason(self, person, params, item_before):
+        if person["role"] == params["role"]:
+            return "Already has this role"
+        if params.get("actor") == person["id"]:
+            return "You cannot change your own role"
+        return None
+
+    def new_values(self, person, params, item_after):
+        return {"role": params["role"]}
+
+    def describe(self, params, district=None):
+        role = params.get("role")
+        return f"Change role to {Role(role).label}" if role in Role.values else "Change role"
+
+
+class ClassroomMembership(Operation):
+    """Adds students to one class, or takes them out of it."""
+
+    adding: bool = True
+
+    def _classroom(self, district, params):
+        from schools.models import Classroom
+
+        value = str(params.get("classroom") or "")
+        if district is None or not value.isdigit():
+            return None
+        return Classroom.objects.filter(district=district, pk=int(value)).first()
+
+    def params_problems(self, district, params):
+        room = self._classroom(district, params)
+        if room is None:
+            return {"classroom": ["Select a class of this district"]}
+        if room.archived_at is not None:
+            return {"classroom": ["This class is archived: unarchive it first"]}
+        return {}
+
+    def keys(self, params):
+        return [f"classroom:{int(params['classroom'])}"]
+
+    def skip_reason(self, person, params, item_before):
+        if person["role"] != Role.STUDENT:
+            return "Not a student"
+        is_member = person.get(self.keys(params)[0])
+        if self.adding and is_member:
+            return "Already in this class"
+        if not self.adding and not is_member:
+            return "Not in this class"
+        return None
+
+    def new_values(self, person, params, item_after):
+        return {self.keys(params)[0]: self.adding}
+
+    def describe(self, params, district=None):
+        room = self._classroom(district, params)
+        name = f" {room.name}" if room else ""
+        return f"{'Add to' if self.adding else 'Remove from'} class{name}"
+
+
+class AddToClassroom(ClassroomMembership):
+    adding = True
+
+
+class RemoveFromClassroom(ClassroomMembership):
+    adding = False
+
+
+class SendPasswordReset(Operation):
+    def skip_reason(self, person, params, item_before):
+        if not person["email"]:
+            return "No email address"
+        if person["status"] == Status.DEACTIVATED:
+            return "Deactivated"
+        return None
+
+    def new_values(self, person, params, item_after):
+        return {"email_sent": "password reset"}
+
+    def act(self, user, actor):
+        from accounts.services import password_reset_send
+
+        password_reset_send(user=user, actor=actor)
+
+
+class ResendInvitation(Operation):
+    def skip_reason(self, person, params, item_before):
+        if person["status"] != Status.INVITED:
+            return "Already activated or deactivated"
+        if not person["email"]:
+            return "No email address"
+        return None
+
+    def new_values(self, person, params, item_after):
+        return {"email_sent": "invitation"}
+
+    def act(self, user, actor):
+        from accounts.services import activation_send
+
+        activation_send(user=user, actor=actor)
+
+
+class Delete(Operation):
+    def skip_reason(self, person, params, item_before):
+        if person["status"] != Status.DEACTIVATED:
+            return "Not deactivated: deactivate first"
+        return None
+
+    def new_values(self, person, params, item_after):
+        return {"deleted": True}
+
+    def act(self, user, actor):
+        from accounts.services import user_delete
+
+        user_delete(user=user, actor=actor)
+
+
 class Undo(Operation):
     """Puts back each person's "before", unless their fields changed since the action."""
 
@@ -109,8 +249,25 @@ OPERATIONS = {
     op.code: op
     for op in (
         ChangeYearGroup("year_group", "Change year group", STUDENTS, "accounts.user.updated"),
+        ChangeRole("role", "Change role", STAFF, "accounts.user.updated"),
+        AddToClassroom("classroom_add", "Add to a class", STUDENTS, "schools.enrollment.added"),
+        RemoveFromClassroom(
+            "classroom_remove", "Remove from a class", STUDENTS, "schools.enrollment.removed"
+        ),
+        SendPasswordReset(
+            "reset_email", "Send a password reset email", BOTH, "", undoable=False, per_person=True
+        ),
+        ResendInvitation(
+            "resend_invitation",
+            "Resend the invitation",
+            BOTH,
+            "",
+            undoable=False,
+            per_person=True,
+        ),
         Deactivate("deactivate", "Deactivate", BOTH, "accounts.user.deactivated"),
         Reactivate("reactivate", "Reactivate", BOTH, "accounts.user.reactivated"),
+        Delete("delete", "Delete", BOTH, "", undoable=False, per_person=True),
         Undo("undo", "Undo", BOTH, "accounts.user.updated", undoable=False),
     )
 }

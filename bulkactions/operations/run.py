@@ -17,7 +17,7 @@ from accounts.models import ActivationToken, AuditEvent, Status, User
 from bulkactions.importing import bulk
 from bulkactions.models import BulkAction, BulkActionItem, ItemOutcome
 from bulkactions.operations import OPERATIONS, USER_FIELDS
-from schools.models import YearGroup
+from schools.models import Enrollment, YearGroup
 
 BATCH = 2000
 
@@ -68,6 +68,10 @@ def _batch(action, operation, ids, run_token, ordinals) -> dict[str, int]:
         .values(*USER_FIELDS)
     }
     params = {**action.params, "actor": action.created_by_id}
+    keys = set(operation.keys(params))
+    for item in items:  # an undo is judged on what its items expect to find
+        keys.update(name for name in item.before if name.startswith("classroom:"))
+    _load_memberships(people, keys)
     counts = dict.fromkeys(ItemOutcome.values, 0)
     groups: dict[tuple, list[int]] = defaultdict(list)
     changed: list[BulkActionItem] = []
@@ -79,24 +83,83 @@ def _batch(action, operation, ids, run_token, ordinals) -> dict[str, int]:
             item.outcome, item.message = ItemOutcome.SKIPPED, reason
         else:
             new = operation.new_values(person, params, item.after)
-            item.before = {name: person[name] for name in new}
+            item.before = {name: person.get(name) for name in new}
             item.after = new
             item.outcome, item.message = ItemOutcome.CHANGED, ""
             groups[tuple(sorted(new.items()))].append(person["id"])
             changed.append(item)
         counts[item.outcome] += 1
     now = timezone.now()
-    for values, group in groups.items():
-        User.objects.filter(pk__in=group).update(
-            **_with_side_effects(dict(values), ordinals, now), updated_at=now
-        )
-        if dict(values).get("status") == Status.DEACTIVATED:
-            ActivationToken.objects.filter(
-                user_id__in=group, used_at__isnull=True, voided_at__isnull=True
-            ).update(voided_at=now)
+    if operation.per_person:
+        _act_per_person(action, operation, changed, counts)
+    else:
+        for values, group in groups.items():
+            _write(action, dict(values), group, ordinals, now)
     BulkActionItem.objects.bulk_update(items, ["outcome", "message", "before", "after"])
-    _audit(action, operation, changed, now)
+    if operation.audit_action:
+        _audit(action, operation, changed, now)
     return counts
+
+
+def _load_memberships(people: dict, keys: set[str]) -> None:
+    """Adds "classroom:<id>": True/False to each person, for the classes judged on."""
+    for key in keys:
+        classroom_id = int(key.split(":", 1)[1])
+        members = set(
+            Enrollment.objects.filter(
+                classroom_id=classroom_id, student_id__in=list(people)
+            ).values_list("student_id", flat=True)
+        )
+        for person_id, person in people.items():
+            person[key] = person_id in members
+
+
+def _write(action, values: dict, ids: list[int], ordinals: dict, now) -> None:
+    """One group of people who all get the same new values."""
+    fields = {k: v for k, v in values.items() if not k.startswith("classroom:")}
+    for key, member in values.items():
+        if not key.startswith("classroom:"):
+            continue
+        classroom_id = int(key.split(":", 1)[1])
+        if member:
+            bulk.insert_values(
+                Enrollment,
+                ["district", "classroom", "student", "created_at"],
+                ((action.district_id, classroom_id, pk, now) for pk in ids),
+            )
+        else:
+            Enrollment.objects.filter(classroom_id=classroom_id, student_id__in=ids).delete()
+    if fields:
+        User.objects.filter(pk__in=ids).update(
+            **_with_side_effects(fields, ordinals, now), updated_at=now
+        )
+        if fields.get("status") == Status.DEACTIVATED:
+            ActivationToken.objects.filter(
+                user_id__in=ids, used_at__isnull=True, voided_at__isnull=True
+            ).update(voided_at=now)
+    else:
+        User.objects.filter(pk__in=ids).update(updated_at=now)
+
+
+def _act_per_person(action, operation, items, counts) -> None:
+    """Emails and deletions, through the account services (which audit them); a refusal
+    there becomes the person's failure reason."""
+    from django.core.exceptions import ValidationError
+
+    users = {
+        user.pk: user
+        for user in User.objects.select_related("district").filter(
+            pk__in=[item.user_id for item in items]
+        )
+    }
+    for item in items:
+        try:
+            with transaction.atomic():
+                operation.act(users[item.user_id], action.created_by)
+        except ValidationError as error:
+            item.outcome, item.message = ItemOutcome.FAILED, error.messages[0][:300]
+            counts[ItemOutcome.CHANGED] -= 1
+            counts[ItemOutcome.FAILED] += 1
 
 
 def _with_side_effects(values: dict, ordinals: dict, now) -> dict:
@@ -148,7 +211,10 @@ def _audit(action, operation, items, now) -> None:
 
 
 def _audit_code(code: str, item) -> str:
-    """Undo and reactivation audit what actually happened to the person's status."""
+    """Undo and reactivation audit what actually happened to the person."""
+    for key, member in item.after.items():
+        if key.startswith("classroom:"):
+            return "schools.enrollment.added" if member else "schools.enrollment.removed"
     status = item.after.get("status")
     if status == Status.DEACTIVATED:
         return "accounts.user.deactivated"

@@ -42,6 +42,14 @@ def _operation(action: str, kind: str):
     return operation
 
 
+def _check_reach(actor: User | None, action: str) -> None:
+    """Roles are the district's to give: a school admin cannot change them."""
+    from accounts.models import Role
+
+    if action == "role" and actor is not None and actor.role != Role.DISTRICT_ADMIN:
+        raise ValidationError({"action": ["Only district admins can change roles"]})
+
+
 def bulk_action_preview(
     *, district: District, actor: User | None, kind: str, action: str, params: dict, users
 ):
@@ -78,6 +86,7 @@ def bulk_action_start(
     """Records the action and one item per selected person, then queues the run."""
 
     operation = _operation(action, kind)
+    _check_reach(actor, action)
     problems = operation.params_problems(district, params)
     if problems:
         raise ValidationError(problems)
