@@ -63,6 +63,8 @@ def action_detail(request, pk):
     counts = dict(action.items.values_list("outcome").annotate(n=Count("id")))
     operation = OPERATIONS.get(action.action)
     undo = type(action).objects.filter(district=request.district, undo_of=action).first()
+    rollover = getattr(action, "rollover", None) if action.action == "rollover" else None
+    rollover_problem = services.rollover_undo_problem(rollover) if rollover else None
     return render(
         request,
         "bulkactions/action_detail.html",
@@ -79,7 +81,9 @@ def action_detail(request, pk):
                 and action.status == BulkActionStatus.DONE
                 and action.changed_count
                 and undo is None
+                and not rollover_problem
             ),
+            "rollover_problem": rollover_problem if action.changed_count else None,
             "undo": undo,
         },
     )
@@ -100,7 +104,10 @@ def action_progress(request, pk):
 def action_undo(request, pk):
     action = bulk_action_get_for(request, pk)
     try:
-        undo = services.bulk_action_undo(bulk_action=action, actor=request.user)
+        if action.action == "rollover":
+            undo = services.rollover_undo(rollover=action.rollover, actor=request.user)
+        else:
+            undo = services.bulk_action_undo(bulk_action=action, actor=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("bulkactions:action_detail", pk=action.pk)

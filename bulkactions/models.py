@@ -294,3 +294,42 @@ class BulkActionItem(models.Model):
 
     def __str__(self):
         return f"{self.user_label} in bulk action {self.bulk_action_id}"
+
+
+class Rollover(models.Model):
+    """The annual move up a year, once per academic year for a school (or, with no school,
+    for the whole district). An undone rollover frees its year again."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="rollovers")
+    school = models.ForeignKey(
+        "schools.School", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # The calendar year the academic year starts in (2026 for 2026/27).
+    academic_year = models.PositiveSmallIntegerField()
+    bulk_action = models.OneToOneField(
+        BulkAction, on_delete=models.CASCADE, related_name="rollover"
+    )
+    archived_classrooms = models.JSONField(default=list)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "district",
+                "school",
+                "academic_year",
+                condition=models.Q(undone_at__isnull=True, school__isnull=False),
+                name="rollover_once_per_school_year",
+            ),
+            models.UniqueConstraint(
+                "district",
+                "academic_year",
+                condition=models.Q(undone_at__isnull=True, school__isnull=True),
+                name="rollover_once_per_district_year",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Rollover {self.academic_year} ({self.school or 'all schools'})"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bulkactions import history, views, wizard
+from bulkactions import history, rollover_pages, views, wizard
 
 app_name = "bulkactions"
 urlpatterns = [
@@ -75,4 +75,10 @@ urlpatterns = [
         name="wizard_confirm",
     ),
     path("settings/bulk-actions/draft/<str:token>/run/", wizard.wizard_run, name="wizard_run"),
+    path("settings/bulk-actions/rollover/", rollover_pages.rollover_page, name="rollover"),
+    path(
+        "settings/bulk-actions/rollover/<int:school_id>/",
+        rollover_pages.rollover_run,
+        name="rollover_run",
+    ),
 ]

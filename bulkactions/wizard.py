@@ -56,7 +56,7 @@ def _operations(kind: str, actor):
     return [
         op
         for code, op in OPERATIONS.items()
-        if code != "undo"
+        if code not in ("undo", "rollover")  # rollover has its own page
         and kind in op.kinds
         and (code != "role" or actor.role == Role.DISTRICT_ADMIN)
     ]

@@ -221,6 +221,31 @@ class Delete(Operation):
         user_delete(user=user, actor=actor)
 
 
+class Rollover(Operation):
+    """Each student moves to their year group's next one; those in the last year leave:
+    deactivated, or taken out of any year group (params["leavers"])."""
+
+    def skip_reason(self, person, params, item_before):
+        if person["role"] != Role.STUDENT:
+            return "Not a student"
+        if person["year_group_id"] is None:
+            return "No year group"
+        if person["status"] == Status.DEACTIVATED:
+            return "Deactivated"
+        return None
+
+    def new_values(self, person, params, item_after):
+        following = params["next"].get(str(person["year_group_id"]))
+        if following:
+            return {"year_group_id": following}
+        if params.get("leavers") == "unassign":
+            return {"year_group_id": None}
+        return {"status": Status.DEACTIVATED}
+
+    def describe(self, params, district=None):
+        return f"Annual rollover {params.get('academic_year')}/{(params.get('academic_year') or 0) % 100 + 1:02d}"
+
+
 class Undo(Operation):
     """Puts back each person's "before", unless their fields changed since the action."""
 
@@ -268,6 +293,7 @@ OPERATIONS = {
         Deactivate("deactivate", "Deactivate", BOTH, "accounts.user.deactivated"),
         Reactivate("reactivate", "Reactivate", BOTH, "accounts.user.reactivated"),
         Delete("delete", "Delete", BOTH, "", undoable=False, per_person=True),
+        Rollover("rollover", "Annual rollover", STUDENTS, "accounts.user.updated"),
         Undo("undo", "Undo", BOTH, "accounts.user.updated", undoable=False),
     )
 }

@@ -20,8 +20,22 @@ from bulkactions.services.imports import (
     import_start,
     mapping_problems,
 )
+from bulkactions.services.rollover import (
+    academic_year,
+    rollover_current,
+    rollover_preview,
+    rollover_start,
+    rollover_undo,
+    rollover_undo_problem,
+)
 
 __all__ = [
+    "academic_year",
+    "rollover_current",
+    "rollover_preview",
+    "rollover_start",
+    "rollover_undo",
+    "rollover_undo_problem",
     "AlreadyStarted",
     "bulk_action_preview",
     "bulk_action_run",
