@@ -99,3 +99,24 @@ def test_school_admins_roll_over_their_own_schools_only(
     foreign = SchoolFactory(district=other_district, name="Bravo")
     assert client.post(f"/settings/bulk-actions/rollover/{foreign.pk}/").status_code == 404
     assert not BulkAction.objects.exists()
+
+
+def test_the_command_previews_runs_once_and_refuses_a_second_time(district, school, cohort, ladder):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = StringIO()
+    call_command(
+        "rollover", "--district", "alpha", "--school", "Alpha High", "--dry-run", stdout=out
+    )
+    assert "Year 12 -> Year 13: 3" in out.getvalue() and "Year 13 -> leave: 2" in out.getvalue()
+    assert not BulkAction.objects.exists()
+    out = StringIO()
+    call_command("rollover", "--district", "alpha", "--school", "Alpha High", stdout=out)
+    assert "Done: 5 changed, 0 skipped, 0 failed" in out.getvalue()
+    with pytest.raises(CommandError, match="already ran"):
+        call_command("rollover", "--district", "alpha", "--school", "Alpha High", stdout=StringIO())
+    with pytest.raises(CommandError, match="no such school"):
+        call_command("rollover", "--district", "alpha", "--school", "Nowhere", stdout=StringIO())
