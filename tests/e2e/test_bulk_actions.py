@@ -114,3 +114,26 @@ def test_admin_moves_a_filtered_year_group_through_the_wizard_and_undoes_it(
     page.get_by_role("button", name="Undo for 59 people").click()
     expect(page.locator(".summary-list")).to_contain_text("59 changed", timeout=30_000)
     assert User.objects.filter(year_group=year7, last_name__startswith="Number").count() == 60
+
+
+def test_admin_runs_the_annual_rollover_and_sees_it_greyed_out(
+    page, district, school, district_admin, url_for, sign_in_as, assert_accessible
+):
+    y9 = YearGroupFactory(district=district, ordinal=9, name="Year 9")
+    y8 = YearGroupFactory(district=district, ordinal=8, name="Year 8", next=y9)
+    for n, year in enumerate([y8, y8, y9]):
+        pupil = UserFactory(district=district, role=Role.STUDENT, year_group=year, username=f"r{n}")
+        pupil.set_schools([school])
+    sign_in_as(page, district_admin)
+    page.goto(url_for(district, "/settings/bulk-actions/"))
+    page.get_by_role("link", name="Annual rollover").click()
+    expect(page.get_by_role("row", name="Year 8")).to_contain_text("Year 9")
+    expect(page.get_by_role("row", name="Year 8")).to_contain_text("2")
+    assert_accessible(page, "rollover-before")
+    page.get_by_role("button", name="Roll over 3 students at Alpha High").click()
+    expect(page.locator(".summary-list")).to_contain_text("3 changed", timeout=30_000)
+    page.goto(url_for(district, "/settings/bulk-actions/rollover/"))
+    expect(page.locator(".rollover-done")).to_contain_text("The next rollover opens on")
+    expect(page.get_by_role("button", name="Roll over 3 students at Alpha High")).to_have_count(0)
+    assert_accessible(page, "rollover-after")
+    assert User.objects.filter(status=Status.DEACTIVATED).count() == 1
