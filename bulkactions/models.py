@@ -266,6 +266,19 @@ class BulkAction(models.Model):
     def done_count(self) -> int:
         return self.changed_count + self.skipped_count + self.failed_count
 
+    @property
+    def credentials_expire_at(self):
+        from datetime import timedelta
+
+        if self.action != "reset_password" or self.finished_at is None:
+            return None
+        return self.finished_at + timedelta(hours=settings.IMPORT_CREDENTIALS_HOURS)
+
+    @property
+    def has_credentials(self) -> bool:
+        expires = self.credentials_expire_at
+        return bool(expires and expires > timezone.now() and self.changed_count)
+
 
 class ItemOutcome(models.TextChoices):
     CHANGED = "changed", "Changed"
@@ -285,6 +298,8 @@ class BulkActionItem(models.Model):
     # The fields the action touches, before and after: what undo restores and checks.
     before = models.JSONField(default=dict)
     after = models.JSONField(default=dict)
+    # A password the action set, sealed (bulkactions.secrets), for its credentials page.
+    secret = models.TextField(blank=True)
 
     objects = ScopedManager(district="district")
 

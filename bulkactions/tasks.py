@@ -118,6 +118,18 @@ def purge_expired_credentials():
     for job_id, district_id in expired:
         with district_scope(district_id):
             credentials_purge(job=ImportJob.objects.get(pk=job_id))
+    # Passwords a bulk action set: gone once its credentials page has expired too.
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from bulkactions.models import BulkActionItem
+
+    cutoff = timezone.now() - timedelta(hours=settings.IMPORT_CREDENTIALS_HOURS)
+    with scopes_disabled():
+        BulkActionItem.objects.filter(
+            bulk_action__finished_at__lt=cutoff, bulk_action__action="reset_password"
+        ).exclude(secret="").update(secret="")
 
 
 @shared_task(base=TenantTask)

@@ -81,4 +81,14 @@ urlpatterns = [
         rollover_pages.rollover_run,
         name="rollover_run",
     ),
+    path(
+        "settings/bulk-actions/<int:pk>/credentials/",
+        history.action_credentials,
+        name="action_credentials",
+    ),
+    path(
+        "settings/bulk-actions/<int:pk>/credentials/sign-in-details.<str:file_format>",
+        history.action_credentials_download,
+        name="action_credentials_download",
+    ),
 ]

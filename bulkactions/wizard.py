@@ -68,6 +68,7 @@ PARAMETERS = {
     "role": "role",
     "classroom_add": "classroom",
     "classroom_remove": "classroom",
+    "reset_password": "mode",
 }
 
 
@@ -166,7 +167,10 @@ def _params_from(request, draft) -> dict:
     name = PARAMETERS.get(draft["action"])
     if name is None:
         return {}
-    return {name: request.POST.get(name) or request.GET.get(name, "")}
+    params = {name: request.POST.get(name) or request.GET.get(name, "")}
+    if name == "mode" and params["mode"] == "set":
+        params["password"] = request.POST.get("password", "")
+    return params
 
 
 def _preview(request, draft, params) -> dict:
@@ -192,6 +196,7 @@ def _preview(request, draft, params) -> dict:
         "delete": lambda: "will be deleted, with their personal data",
         "reset_email": lambda: "will get a password reset email",
         "resend_invitation": lambda: "will get their invitation again",
+        "reset_password": lambda: "will get a new password, to change at first sign-in",
     }.get(draft["action"], lambda: f"will change: {operation.describe(params, request.district)}")()
     skipped = "; ".join(
         f"{count:,} skipped: {reason.lower()}" for reason, count in numbers["skipped"].items()
@@ -226,6 +231,10 @@ def wizard_details(request, token):
         preview = _preview(request, draft, params)
         errors = preview.get("problems", {})
         if not errors:
+            if params.get("password"):  # never in clear in the session
+                from bulkactions.secrets import secret_seal
+
+                params = {**params, "password": secret_seal(params["password"])}
             draft["params"] = params
             _save(request, token, draft)
             return redirect("bulkactions:wizard_confirm", token=token)
@@ -251,6 +260,7 @@ def wizard_details(request, token):
 
 
 QUESTIONS = {
+    "mode": "How should the new passwords be chosen?",
     "year_group": "Which {terminology} group should they move to?",
     "role": "Which role should they have?",
     "classroom": "Which class?",
@@ -263,6 +273,11 @@ def _choices(request, name: str) -> list[tuple[str, str]]:
 
     if name == "year_group":
         return [(str(y.pk), y.name) for y in YearGroup.objects.filter(district=request.district)]
+    if name == "mode":
+        return [
+            ("generate", "Generate a different password for each student"),
+            ("set", "Set the same temporary password for all of them"),
+        ]
     if name == "role":
         return [(r, Role(r).label) for r in (Role.TEACHER, Role.SCHOOL_ADMIN, Role.DISTRICT_ADMIN)]
     rooms = classrooms_visible_to(request.user).filter(archived_at__isnull=True)
@@ -288,6 +303,8 @@ def _button(draft, preview, request) -> str:
     if draft["action"] in ("classroom_add", "classroom_remove", "role"):
         description = OPERATIONS[draft["action"]].describe(draft["params"], request.district)
         return f"{description}: {who}"
+    if draft["action"] == "reset_password":
+        return f"Set new passwords for {who}"
     if draft["action"] in ("reset_email", "resend_invitation"):
         return f"Email {who}"
     return f"{OPERATIONS[draft['action']].label} {who}"
@@ -333,13 +350,18 @@ def wizard_run(request, token):
     earlier = BulkAction.objects.filter(district=request.district, request_key=token).first()
     if earlier is not None:
         return redirect("bulkactions:action_detail", pk=earlier.pk)
+    params = dict(draft["params"])
+    if params.get("password"):
+        from bulkactions.secrets import secret_open
+
+        params["password"] = secret_open(params["password"])
     try:
         action = services.bulk_action_start(
             district=request.district,
             actor=request.user,
             kind=draft["kind"],
             action=draft["action"],
-            params=draft["params"],
+            params=params,
             users=_users(request, draft),
             selection=selection,
             request_key=token,

@@ -25,6 +25,7 @@ USER_FIELDS = (
     "first_name",
     "last_name",
     "email",
+    "password_mode",
 )
 
 
@@ -43,7 +44,8 @@ class Operation:
         """Membership a person is judged on, beyond their own fields ("classroom:12")."""
         return []
 
-    def act(self, user, actor) -> None:
+    def act(self, user, actor, params: dict) -> str:
+        """Does it for one person; returns a password to hand over, or ""."""
         raise NotImplementedError
 
     def params_problems(self, district, params: dict) -> dict[str, list[str]]:
@@ -183,10 +185,11 @@ class SendPasswordReset(Operation):
     def new_values(self, person, params, item_after):
         return {"email_sent": "password reset"}
 
-    def act(self, user, actor):
+    def act(self, user, actor, params):
         from accounts.services import password_reset_send
 
         password_reset_send(user=user, actor=actor)
+        return ""
 
 
 class ResendInvitation(Operation):
@@ -200,10 +203,11 @@ class ResendInvitation(Operation):
     def new_values(self, person, params, item_after):
         return {"email_sent": "invitation"}
 
-    def act(self, user, actor):
+    def act(self, user, actor, params):
         from accounts.services import activation_send
 
         activation_send(user=user, actor=actor)
+        return ""
 
 
 class Delete(Operation):
@@ -215,10 +219,11 @@ class Delete(Operation):
     def new_values(self, person, params, item_after):
         return {"deleted": True}
 
-    def act(self, user, actor):
+    def act(self, user, actor, params):
         from accounts.services import user_delete
 
         user_delete(user=user, actor=actor)
+        return ""
 
 
 class Rollover(Operation):
@@ -244,6 +249,50 @@ class Rollover(Operation):
 
     def describe(self, params, district=None):
         return f"Annual rollover {params.get('academic_year')}/{(params.get('academic_year') or 0) % 100 + 1:02d}"
+
+
+class ResetPassword(Operation):
+    """A new password for teacher-set accounts: one typed for all, or one generated each;
+    they hand out the slips from the action's credentials page."""
+
+    def params_problems(self, district, params):
+        if params.get("mode") not in ("generate", "set"):
+            return {"mode": ["Choose to generate passwords or to set one"]}
+        if params["mode"] == "set":
+            from django.core.exceptions import ValidationError
+
+            from accounts.models import User
+            from accounts.services import password_validate
+
+            try:
+                password_validate(user=User(district=district), password=params.get("password", ""))
+            except ValidationError as error:
+                return {"password": error.messages}
+        return {}
+
+    def skip_reason(self, person, params, item_before):
+        if person["status"] == Status.DEACTIVATED:
+            return "Deactivated"
+        if person["password_mode"] != "staff":
+            return "Sets their own password: send a reset email instead"
+        return None
+
+    def new_values(self, person, params, item_after):
+        return {"password_reset": True}
+
+    def act(self, user, actor, params):
+        from accounts.services import password_generate, password_set_by_admin
+        from bulkactions.secrets import secret_open
+
+        # A typed password is kept sealed in the action's parameters (never in clear).
+        password = secret_open(params.get("password", "")) or password_generate(
+            district=user.district
+        )
+        password_set_by_admin(user=user, password=password, actor=actor)
+        return password
+
+    def describe(self, params, district=None):
+        return "Set new passwords" if params.get("mode") == "set" else "Generate new passwords"
 
 
 class Undo(Operation):
@@ -293,6 +342,14 @@ OPERATIONS = {
         Deactivate("deactivate", "Deactivate", BOTH, "accounts.user.deactivated"),
         Reactivate("reactivate", "Reactivate", BOTH, "accounts.user.reactivated"),
         Delete("delete", "Delete", BOTH, "", undoable=False, per_person=True),
+        ResetPassword(
+            "reset_password",
+            "Set or generate new passwords",
+            STUDENTS,
+            "",
+            undoable=False,
+            per_person=True,
+        ),
         Rollover("rollover", "Annual rollover", STUDENTS, "accounts.user.updated"),
         Undo("undo", "Undo", BOTH, "accounts.user.updated", undoable=False),
     )

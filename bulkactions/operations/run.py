@@ -95,7 +95,7 @@ def _batch(action, operation, ids, run_token, ordinals) -> dict[str, int]:
     else:
         for values, group in groups.items():
             _write(action, dict(values), group, ordinals, now)
-    BulkActionItem.objects.bulk_update(items, ["outcome", "message", "before", "after"])
+    BulkActionItem.objects.bulk_update(items, ["outcome", "message", "before", "after", "secret"])
     if operation.audit_action:
         _audit(action, operation, changed, now)
     return counts
@@ -152,10 +152,15 @@ def _act_per_person(action, operation, items, counts) -> None:
             pk__in=[item.user_id for item in items]
         )
     }
+    from bulkactions.secrets import secret_seal
+
+    params = {k: v for k, v in action.params.items()}
     for item in items:
         try:
             with transaction.atomic():
-                operation.act(users[item.user_id], action.created_by)
+                password = operation.act(users[item.user_id], action.created_by, params)
+            if password:
+                item.secret = secret_seal(password)
         except ValidationError as error:
             item.outcome, item.message = ItemOutcome.FAILED, error.messages[0][:300]
             counts[ItemOutcome.CHANGED] -= 1

@@ -90,6 +90,10 @@ def bulk_action_start(
     problems = operation.params_problems(district, params)
     if problems:
         raise ValidationError(problems)
+    if action == "reset_password" and params.get("password"):
+        from bulkactions.secrets import secret_seal
+
+        params = {**params, "password": secret_seal(params["password"])}
     people = list(
         users.filter(district=district)
         .order_by("pk")

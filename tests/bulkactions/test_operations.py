@@ -171,3 +171,71 @@ def test_delete_only_takes_deactivated_accounts(
     assert action.items.get(user_label__contains="(stays)").message == (
         "Not deactivated: deactivate first"
     )
+
+
+def test_new_passwords_for_teacher_set_accounts_only_with_audited_credentials(
+    client_for, district, district_admin, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import AuditEvent, PasswordMode
+    from bulkactions.tasks import purge_expired_credentials
+
+    staff_set = UserFactory(
+        district=district, role=Role.STUDENT, username="slip", password_mode=PasswordMode.STAFF
+    )
+    own = UserFactory(district=district, role=Role.STUDENT, username="own")
+    action = start(
+        django_capture_on_commit_callbacks,
+        district=district,
+        actor=district_admin,
+        kind="students",
+        action="reset_password",
+        params={"mode": "set", "password": "Harbour-Lantern-77"},
+        users=User.objects.filter(pk__in=[staff_set.pk, own.pk]),
+    )
+    assert (action.changed_count, action.skipped_count) == (1, 1)
+    assert "Harbour-Lantern-77" not in str(action.params)
+    changed = User.objects.get(pk=staff_set.pk)
+    assert changed.check_password("Harbour-Lantern-77") and changed.must_change_password
+    client = client_for(district, district_admin)
+    csv = client.get(f"/settings/bulk-actions/{action.pk}/credentials/sign-in-details.csv")
+    assert "Harbour-Lantern-77" in csv.content.decode("utf-8-sig")
+    pdf = client.get(f"/settings/bulk-actions/{action.pk}/credentials/sign-in-details.pdf")
+    assert pdf.content.startswith(b"%PDF")
+    assert (
+        AuditEvent.objects.filter(action="bulkactions.bulk_action.credentials_downloaded").count()
+        == 2
+    )
+    other = UserFactory(district=district, role=Role.DISTRICT_ADMIN, username="other.admin")
+    assert (
+        client_for(district, other)
+        .get(f"/settings/bulk-actions/{action.pk}/credentials/")
+        .status_code
+        == 404
+    )
+    BulkAction.objects.filter(pk=action.pk).update(finished_at=timezone.now() - timedelta(days=10))
+    assert (
+        client.get(
+            f"/settings/bulk-actions/{action.pk}/credentials/sign-in-details.csv"
+        ).status_code
+        == 410
+    )
+    purge_expired_credentials()
+    assert not action.items.exclude(secret="").exists()
+
+
+def test_a_weak_typed_password_is_refused_before_anything_runs(district, district_admin):
+    with pytest.raises(ValidationError) as caught:
+        services.bulk_action_start(
+            district=district,
+            actor=district_admin,
+            kind="students",
+            action="reset_password",
+            params={"mode": "set", "password": "abc"},
+            users=User.objects.filter(district=district),
+        )
+    assert "password" in caught.value.message_dict
+    assert not BulkAction.objects.exists()

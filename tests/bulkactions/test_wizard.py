@@ -100,3 +100,27 @@ def test_teachers_cannot_start_a_bulk_action(client_for, district, teacher, pupi
     client = client_for(district, teacher)
     response = client.post("/settings/bulk-actions/new/students/", {"selected": [pupils[0].pk]})
     assert response.status_code == 403
+
+
+def test_new_passwords_through_the_wizard_keep_the_typed_one_out_of_the_session(
+    client_for, district, district_admin, django_capture_on_commit_callbacks
+):
+    from accounts.models import PasswordMode
+
+    kid = UserFactory(
+        district=district, role=Role.STUDENT, username="slipkid", password_mode=PasswordMode.STAFF
+    )
+    client = client_for(district, district_admin)
+    token = start(client, [kid])
+    base = f"/settings/bulk-actions/draft/{token}"
+    client.post(f"{base}/action/", {"action": "reset_password"})
+    weak = client.post(f"{base}/details/", {"mode": "set", "password": "abc"})
+    assert "Enter a password with at least 8 characters" in weak.content.decode()
+    client.post(f"{base}/details/", {"mode": "set", "password": "Velvet-Summit-42"})
+    assert "Velvet-Summit-42" not in str(dict(client.session))
+    assert "Set new passwords for 1 student" in client.get(f"{base}/check/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{base}/run/")
+    detail = client.get(response["Location"]).content.decode()
+    assert "Print sign-in slips or download the passwords" in detail
+    assert User.objects.get(pk=kid.pk).check_password("Velvet-Summit-42")
