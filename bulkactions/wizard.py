@@ -69,6 +69,7 @@ PARAMETERS = {
     "classroom_add": "classroom",
     "classroom_remove": "classroom",
     "reset_password": "mode",
+    "school_add": "school",
 }
 
 
@@ -263,6 +264,7 @@ QUESTIONS = {
     "mode": "How should the new passwords be chosen?",
     "year_group": "Which {terminology} group should they move to?",
     "role": "Which role should they have?",
+    "school": "Which school should they be added to?",
     "classroom": "Which class?",
 }
 
@@ -278,6 +280,10 @@ def _choices(request, name: str) -> list[tuple[str, str]]:
             ("generate", "Generate a different password for each student"),
             ("set", "Set the same temporary password for all of them"),
         ]
+    if name == "school":
+        from schools.selectors import schools_visible_to
+
+        return [(str(school.pk), school.name) for school in schools_visible_to(request.user)]
     if name == "role":
         return [(r, Role(r).label) for r in (Role.TEACHER, Role.SCHOOL_ADMIN, Role.DISTRICT_ADMIN)]
     rooms = classrooms_visible_to(request.user).filter(archived_at__isnull=True)
@@ -300,7 +306,7 @@ def _button(draft, preview, request) -> str:
     who = f"{n:,} {one if n == 1 else many}"
     if draft["action"] == "year_group":
         return f"Move {who} to {_year_name(request, draft['params'])}"
-    if draft["action"] in ("classroom_add", "classroom_remove", "role"):
+    if draft["action"] in ("classroom_add", "classroom_remove", "role", "school_add"):
         description = OPERATIONS[draft["action"]].describe(draft["params"], request.district)
         return f"{description}: {who}"
     if draft["action"] == "reset_password":

@@ -174,6 +174,40 @@ class RemoveFromClassroom(ClassroomMembership):
     adding = False
 
 
+class AddToSchool(Operation):
+    def params_problems(self, district, params):
+        from schools.models import School
+
+        value = str(params.get("school") or "")
+        if (
+            not value.isdigit()
+            or not School.objects.filter(district=district, pk=int(value)).exists()
+        ):
+            return {"school": ["Select a school of this district"]}
+        return {}
+
+    def keys(self, params):
+        return [f"school:{int(params['school'])}"]
+
+    def skip_reason(self, person, params, item_before):
+        if person["role"] not in (Role.TEACHER, Role.SCHOOL_ADMIN, Role.DISTRICT_ADMIN):
+            return "Not staff"
+        return "Already at this school" if person.get(self.keys(params)[0]) else None
+
+    def new_values(self, person, params, item_after):
+        return {self.keys(params)[0]: True}
+
+    def describe(self, params, district=None):
+        from schools.models import School
+
+        school = (
+            School.objects.filter(district=district, pk=int(params["school"])).first()
+            if district and str(params.get("school", "")).isdigit()
+            else None
+        )
+        return f"Add to {school.name}" if school else "Add to a school"
+
+
 class SendPasswordReset(Operation):
     def skip_reason(self, person, params, item_before):
         if not person["email"]:
@@ -324,6 +358,7 @@ OPERATIONS = {
     for op in (
         ChangeYearGroup("year_group", "Change year group", STUDENTS, "accounts.user.updated"),
         ChangeRole("role", "Change role", STAFF, "accounts.user.updated"),
+        AddToSchool("school_add", "Add to a school", STAFF, "accounts.user.updated"),
         AddToClassroom("classroom_add", "Add to a class", STUDENTS, "schools.enrollment.added"),
         RemoveFromClassroom(
             "classroom_remove", "Remove from a class", STUDENTS, "schools.enrollment.removed"

@@ -70,7 +70,7 @@ def _batch(action, operation, ids, run_token, ordinals) -> dict[str, int]:
     params = {**action.params, "actor": action.created_by_id}
     keys = set(operation.keys(params))
     for item in items:  # an undo is judged on what its items expect to find
-        keys.update(name for name in item.before if name.startswith("classroom:"))
+        keys.update(name for name in item.before if name.startswith(MEMBERSHIPS))
     _load_memberships(people, keys)
     counts = dict.fromkeys(ItemOutcome.values, 0)
     groups: dict[tuple, list[int]] = defaultdict(list)
@@ -101,34 +101,48 @@ def _batch(action, operation, ids, run_token, ordinals) -> dict[str, int]:
     return counts
 
 
+MEMBERSHIPS = ("classroom:", "school:")
+
+
+def _members(key: str, user_ids):
+    kind, pk = key.split(":", 1)
+    if kind == "classroom":
+        rows = Enrollment.objects.filter(classroom_id=int(pk), student_id__in=user_ids)
+        return rows, "student_id"
+    rows = User.schools.through.objects.filter(school_id=int(pk), user_id__in=user_ids)
+    return rows, "user_id"
+
+
 def _load_memberships(people: dict, keys: set[str]) -> None:
-    """Adds "classroom:<id>": True/False to each person, for the classes judged on."""
+    """Adds "classroom:<id>" / "school:<id>": True/False to each person judged on them."""
     for key in keys:
-        classroom_id = int(key.split(":", 1)[1])
-        members = set(
-            Enrollment.objects.filter(
-                classroom_id=classroom_id, student_id__in=list(people)
-            ).values_list("student_id", flat=True)
-        )
+        rows, column = _members(key, list(people))
+        members = set(rows.values_list(column, flat=True))
         for person_id, person in people.items():
             person[key] = person_id in members
 
 
 def _write(action, values: dict, ids: list[int], ordinals: dict, now) -> None:
     """One group of people who all get the same new values."""
-    fields = {k: v for k, v in values.items() if not k.startswith("classroom:")}
+    fields = {k: v for k, v in values.items() if not k.startswith(MEMBERSHIPS)}
+    schools_changed = False
     for key, member in values.items():
-        if not key.startswith("classroom:"):
+        if not key.startswith(MEMBERSHIPS):
             continue
-        classroom_id = int(key.split(":", 1)[1])
-        if member:
+        kind, pk = key.split(":", 1)
+        if not member:
+            _members(key, ids)[0].delete()
+        elif kind == "classroom":
             bulk.insert_values(
                 Enrollment,
                 ["district", "classroom", "student", "created_at"],
-                ((action.district_id, classroom_id, pk, now) for pk in ids),
+                ((action.district_id, int(pk), user_id, now) for user_id in ids),
             )
         else:
-            Enrollment.objects.filter(classroom_id=classroom_id, student_id__in=ids).delete()
+            bulk.insert_values(
+                User.schools.through, ["user", "school"], ((user_id, int(pk)) for user_id in ids)
+            )
+        schools_changed = schools_changed or kind == "school"
     if fields:
         User.objects.filter(pk__in=ids).update(
             **_with_side_effects(fields, ordinals, now), updated_at=now
@@ -139,6 +153,25 @@ def _write(action, values: dict, ids: list[int], ordinals: dict, now) -> None:
             ).update(voided_at=now)
     else:
         User.objects.filter(pk__in=ids).update(updated_at=now)
+    if schools_changed:
+        _refresh_school_names(ids)
+
+
+def _refresh_school_names(ids: list[int]) -> None:
+    """The derived User.school_names the lists sort and show by, after school changes."""
+    from accounts.models import school_names_for
+    from schools.models import School
+
+    names = defaultdict(list)
+    for user_id, name in User.schools.through.objects.filter(user_id__in=ids).values_list(
+        "user_id", "school__name"
+    ):
+        names[user_id].append(School(name=name))
+    by_value = defaultdict(list)
+    for user_id in ids:
+        by_value[school_names_for(names[user_id])].append(user_id)
+    for value, group in by_value.items():
+        User.objects.filter(pk__in=group).update(school_names=value)
 
 
 def _act_per_person(action, operation, items, counts) -> None:
@@ -220,6 +253,8 @@ def _audit_code(code: str, item) -> str:
     for key, member in item.after.items():
         if key.startswith("classroom:"):
             return "schools.enrollment.added" if member else "schools.enrollment.removed"
+        if key.startswith("school:"):
+            return "accounts.user.updated"
     status = item.after.get("status")
     if status == Status.DEACTIVATED:
         return "accounts.user.deactivated"

@@ -239,3 +239,27 @@ def test_a_weak_typed_password_is_refused_before_anything_runs(district, distric
         )
     assert "password" in caught.value.message_dict
     assert not BulkAction.objects.exists()
+
+
+def test_staff_added_to_a_school_show_it_in_the_list_and_undo_takes_it_back(
+    district, school, district_admin, teacher, django_capture_on_commit_callbacks
+):
+    from tests.factories import SchoolFactory
+
+    beta = SchoolFactory(district=district, name="Beta Academy")
+    action = start(
+        django_capture_on_commit_callbacks,
+        district=district,
+        actor=district_admin,
+        kind="staff",
+        action="school_add",
+        params={"school": beta.pk},
+        users=User.objects.filter(pk=teacher.pk),
+    )
+    assert action.changed_count == 1
+    moved = User.objects.get(pk=teacher.pk)
+    assert set(moved.schools.values_list("name", flat=True)) == {"Alpha High", "Beta Academy"}
+    assert moved.school_names == "Alpha High; Beta Academy"
+    undo(django_capture_on_commit_callbacks, action, district_admin)
+    back = User.objects.get(pk=teacher.pk)
+    assert back.school_names == "Alpha High" and back.schools.count() == 1
