@@ -141,9 +141,20 @@ def _start(district, actor, kind, action, params, people, selection, enqueue, re
                 "message",
                 "before",
                 "after",
+                "secret",
             ],
             (
-                (district.pk, bulk_action.pk, pk, f"{first} {last} ({username})", "", "", {}, {})
+                (
+                    district.pk,
+                    bulk_action.pk,
+                    pk,
+                    f"{first} {last} ({username})",
+                    "",
+                    "",
+                    {},
+                    {},
+                    "",
+                )
                 for pk, first, last, username in people
             ),
         )
@@ -251,9 +262,10 @@ def bulk_action_undo(*, bulk_action: BulkAction, actor: User | None, enqueue: bo
                 "message",
                 "before",
                 "after",
+                "secret",
             ],
             (
-                (original.district_id, undo.pk, user_id, label, "", "", after, before)
+                (original.district_id, undo.pk, user_id, label, "", "", after, before, "")
                 for user_id, label, before, after in changed
             ),
         )
