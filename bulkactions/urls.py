@@ -91,4 +91,5 @@ urlpatterns = [
         history.action_credentials_download,
         name="action_credentials_download",
     ),
+    path("settings/bulk-actions/new-from-file/", wizard.wizard_from_file, name="wizard_from_file"),
 ]

@@ -110,6 +110,69 @@ def wizard_start(request, kind):
     return redirect("bulkactions:wizard_selection", token=token)
 
 
+MAX_FROM_FILE = 20_000
+
+
+@admin_required
+@require_POST
+def wizard_from_file(request):
+    """Starts a draft from an uploaded list of emails or usernames (a leavers list, say);
+    the lines that matched nobody are shown on the first step, with why."""
+    from django.contrib import messages
+
+    from bulkactions.importing.parse import file_size_problem
+    from bulkactions.selection import SelectionRejected, people_from_file
+
+    kind = request.POST.get("kind", "")
+    upload = request.FILES.get("file")
+    problem = None
+    if kind not in ImportKind.values:
+        problem = "Select staff or students"
+    elif upload is None:
+        problem = "Select a CSV or Excel file with one column of emails or usernames"
+    else:
+        problem = file_size_problem(upload.size)
+    if not problem:
+        try:
+            found = people_from_file(
+                district=request.district,
+                actor=request.user,
+                kind=kind,
+                data=upload.read(),
+                file_name=upload.name,
+            )
+        except SelectionRejected as error:
+            problem = str(error)
+        else:
+            if not found.user_ids:
+                problem = "No line of the file names a person you can act on"
+            elif len(found.user_ids) > MAX_FROM_FILE:
+                problem = f"The file names more than {MAX_FROM_FILE:,} people: split it"
+    if problem:
+        messages.error(request, problem)
+        return redirect("bulkactions:action_list")
+    token = uuid.uuid4().hex[:16]
+    _save(
+        request,
+        token,
+        {
+            "district": request.district.pk,
+            "kind": kind,
+            "filters": {},
+            "all_matching": False,
+            "ids": found.user_ids,
+            "excluded": [],
+            "action": "",
+            "params": {},
+            "started": None,
+            "file_name": upload.name[:100],
+            "unmatched": [[u.line, u.text[:100], u.reason] for u in found.unmatched[:200]],
+            "unmatched_count": len(found.unmatched),
+        },
+    )
+    return redirect("bulkactions:wizard_selection", token=token)
+
+
 def _context(request, token, draft, step: int, **extra) -> dict:
     one, many = LABELS[draft["kind"]]
     return {"token": token, "draft": draft, "step": step, "one": one, "many": many, **extra}

@@ -124,3 +124,27 @@ def test_new_passwords_through_the_wizard_keep_the_typed_one_out_of_the_session(
     detail = client.get(response["Location"]).content.decode()
     assert "Print sign-in slips or download the passwords" in detail
     assert User.objects.get(pk=kid.pk).check_password("Velvet-Summit-42")
+
+
+def test_a_leavers_file_starts_a_draft_and_lists_the_lines_that_matched_nobody(
+    client_for, district, district_admin, pupils, other_district
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    outsider = UserFactory(district=other_district, role=Role.STUDENT, username="faraway")
+    text = f"username\nw0\nw1\nnobody.here\n{outsider.username}\nw0\n"
+    client = client_for(district, district_admin)
+    response = client.post(
+        "/settings/bulk-actions/new-from-file/",
+        {"kind": "students", "file": SimpleUploadedFile("leavers.csv", text.encode())},
+    )
+    page = client.get(response["Location"]).content.decode()
+    assert "2 students named in leavers.csv" in page
+    assert "3 lines of leavers.csv matched nobody" in page
+    assert "nobody.here" in page and "Duplicate of line 2" in page
+    empty = client.post(
+        "/settings/bulk-actions/new-from-file/",
+        {"kind": "students", "file": SimpleUploadedFile("none.csv", b"username\nnobody\n")},
+        follow=True,
+    )
+    assert "No line of the file names a person you can act on" in empty.content.decode()
