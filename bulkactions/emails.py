@@ -83,6 +83,11 @@ def bulk_action_summary(*, bulk_action_id: int) -> None:
             else action.action,
             "reasons": reasons.most_common(10),
             "url": action.district.url(f"/settings/bulk-actions/{action.pk}/"),
+            "credentials_url": action.district.url(
+                f"/settings/bulk-actions/{action.pk}/credentials/"
+            )
+            if action.action == "reset_password" and action.changed_count
+            else "",
         },
         attachments=[(f"bulk-action-{action.pk}-results.csv", content, "text/csv")],
     )

@@ -39,6 +39,8 @@ def _readable(values: dict, years: dict) -> str:
             continue
         if name.startswith("classroom:"):
             parts.append("In the class" if value else "Not in the class")
+        elif name.startswith("teaches:"):
+            parts.append("Teaches the class" if value else "Does not teach the class")
         elif name.startswith("school:"):
             parts.append("At the school" if value else "Not at the school")
         elif name == "year_group_id":

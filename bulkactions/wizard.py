@@ -70,6 +70,7 @@ PARAMETERS = {
     "classroom_remove": "classroom",
     "reset_password": "mode",
     "school_add": "school",
+    "teacher_classroom_add": "classroom",
 }
 
 
@@ -369,7 +370,13 @@ def _button(draft, preview, request) -> str:
     who = f"{n:,} {one if n == 1 else many}"
     if draft["action"] == "year_group":
         return f"Move {who} to {_year_name(request, draft['params'])}"
-    if draft["action"] in ("classroom_add", "classroom_remove", "role", "school_add"):
+    if draft["action"] in (
+        "classroom_add",
+        "classroom_remove",
+        "role",
+        "school_add",
+        "teacher_classroom_add",
+    ):
         description = OPERATIONS[draft["action"]].describe(draft["params"], request.district)
         return f"{description}: {who}"
     if draft["action"] == "reset_password":

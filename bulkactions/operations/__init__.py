@@ -170,6 +170,22 @@ class AddToClassroom(ClassroomMembership):
     adding = True
 
 
+class AddTeacherToClassroom(ClassroomMembership):
+    """Staff join a class as its teachers."""
+
+    def keys(self, params):
+        return [f"teaches:{int(params['classroom'])}"]
+
+    def skip_reason(self, person, params, item_before):
+        if person["role"] not in (Role.TEACHER, Role.SCHOOL_ADMIN, Role.DISTRICT_ADMIN):
+            return "Not staff"
+        return "Already teaches this class" if person.get(self.keys(params)[0]) else None
+
+    def describe(self, params, district=None):
+        room = self._classroom(district, params)
+        return f"Add as teachers of {room.name}" if room else "Add as teachers of a class"
+
+
 class RemoveFromClassroom(ClassroomMembership):
     adding = False
 
@@ -359,6 +375,12 @@ OPERATIONS = {
         ChangeYearGroup("year_group", "Change year group", STUDENTS, "accounts.user.updated"),
         ChangeRole("role", "Change role", STAFF, "accounts.user.updated"),
         AddToSchool("school_add", "Add to a school", STAFF, "accounts.user.updated"),
+        AddTeacherToClassroom(
+            "teacher_classroom_add",
+            "Add to a class (as a teacher)",
+            STAFF,
+            "schools.classroom.teacher_added",
+        ),
         AddToClassroom("classroom_add", "Add to a class", STUDENTS, "schools.enrollment.added"),
         RemoveFromClassroom(
             "classroom_remove", "Remove from a class", STUDENTS, "schools.enrollment.removed"

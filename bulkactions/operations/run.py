@@ -101,7 +101,7 @@ def _batch(action, operation, ids, run_token, ordinals) -> dict[str, int]:
     return counts
 
 
-MEMBERSHIPS = ("classroom:", "school:")
+MEMBERSHIPS = ("classroom:", "school:", "teaches:")
 
 
 def _members(key: str, user_ids):
@@ -109,6 +109,11 @@ def _members(key: str, user_ids):
     if kind == "classroom":
         rows = Enrollment.objects.filter(classroom_id=int(pk), student_id__in=user_ids)
         return rows, "student_id"
+    if kind == "teaches":
+        from schools.models import Classroom
+
+        rows = Classroom.teachers.through.objects.filter(classroom_id=int(pk), user_id__in=user_ids)
+        return rows, "user_id"
     rows = User.schools.through.objects.filter(school_id=int(pk), user_id__in=user_ids)
     return rows, "user_id"
 
@@ -137,6 +142,14 @@ def _write(action, values: dict, ids: list[int], ordinals: dict, now) -> None:
                 Enrollment,
                 ["district", "classroom", "student", "created_at"],
                 ((action.district_id, int(pk), user_id, now) for user_id in ids),
+            )
+        elif kind == "teaches":
+            from schools.models import Classroom
+
+            bulk.insert_values(
+                Classroom.teachers.through,
+                ["classroom", "user"],
+                ((int(pk), user_id) for user_id in ids),
             )
         else:
             bulk.insert_values(
@@ -253,6 +266,10 @@ def _audit_code(code: str, item) -> str:
     for key, member in item.after.items():
         if key.startswith("classroom:"):
             return "schools.enrollment.added" if member else "schools.enrollment.removed"
+        if key.startswith("teaches:"):
+            return (
+                "schools.classroom.teacher_added" if member else "schools.classroom.teacher_removed"
+            )
         if key.startswith("school:"):
             return "accounts.user.updated"
     status = item.after.get("status")

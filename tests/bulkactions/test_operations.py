@@ -174,7 +174,7 @@ def test_delete_only_takes_deactivated_accounts(
 
 
 def test_new_passwords_for_teacher_set_accounts_only_with_audited_credentials(
-    client_for, district, district_admin, django_capture_on_commit_callbacks
+    client_for, district, district_admin, django_capture_on_commit_callbacks, mailoutbox
 ):
     from datetime import timedelta
 
@@ -198,6 +198,9 @@ def test_new_passwords_for_teacher_set_accounts_only_with_audited_credentials(
     )
     assert (action.changed_count, action.skipped_count) == (1, 1)
     assert "Harbour-Lantern-77" not in str(action.params)
+    (summary,) = [m for m in mailoutbox if m.subject.startswith("Bulk action finished")]
+    assert f"/settings/bulk-actions/{action.pk}/credentials/" in summary.body
+    assert "Harbour-Lantern-77" not in summary.body + summary.attachments[0][1]
     changed = User.objects.get(pk=staff_set.pk)
     assert changed.check_password("Harbour-Lantern-77") and changed.must_change_password
     client = client_for(district, district_admin)
@@ -263,3 +266,22 @@ def test_staff_added_to_a_school_show_it_in_the_list_and_undo_takes_it_back(
     undo(django_capture_on_commit_callbacks, action, district_admin)
     back = User.objects.get(pk=teacher.pk)
     assert back.school_names == "Alpha High" and back.schools.count() == 1
+
+
+def test_staff_join_a_class_as_teachers_and_undo_takes_them_off(
+    district, school, district_admin, teacher, student, django_capture_on_commit_callbacks
+):
+    room = ClassroomFactory(district=district, school=school, name="10D")
+    action = start(
+        django_capture_on_commit_callbacks,
+        district=district,
+        actor=district_admin,
+        kind="staff",
+        action="teacher_classroom_add",
+        params={"classroom": room.pk},
+        users=User.objects.filter(pk__in=[teacher.pk, student.pk]),
+    )
+    assert (action.changed_count, action.skipped_count) == (1, 1)
+    assert list(room.teachers.all()) == [teacher]
+    undo(django_capture_on_commit_callbacks, action, district_admin)
+    assert not room.teachers.exists()
