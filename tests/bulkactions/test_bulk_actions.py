@@ -237,3 +237,51 @@ def test_a_queued_action_whose_worker_died_is_resumed_and_finishes_once(
     assert action.status == BulkActionStatus.DONE and action.changed_count == 5
     resume_stalled_bulk_actions()  # nothing stalled any more
     assert BulkAction.objects.get(pk=action.pk).changed_count == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_run_leaves_exact_results_and_the_resume_finishes_once(
+    district, district_admin, year7, year8, settings, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from bulkactions.operations import run as runner
+    from bulkactions.tasks import resume_stalled_bulk_actions
+
+    for n in range(5):
+        UserFactory(district=district, role=Role.STUDENT, year_group=year7, username=f"m{n}")
+    action = services.bulk_action_start(
+        district=district,
+        actor=district_admin,
+        kind="students",
+        action="year_group",
+        params={"year_group": year8.pk},
+        users=students(district),
+        enqueue=False,
+    )
+    monkeypatch.setattr(runner, "BATCH", 2)
+    real_batch, calls = runner._batch, []
+
+    def dies_on_the_second_batch(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise SystemExit("worker killed")
+        return real_batch(*args)
+
+    monkeypatch.setattr(runner, "_batch", dies_on_the_second_batch)
+    with pytest.raises(SystemExit):
+        services.bulk_action_run(action, action.run_token)
+    action.refresh_from_db()
+    assert action.status == BulkActionStatus.RUNNING  # never looks finished
+    assert action.changed_count == 2
+    assert action.items.filter(outcome=ItemOutcome.CHANGED).count() == 2
+    assert User.objects.filter(year_group=year8).count() == 2
+    BulkAction.objects.filter(pk=action.pk).update(
+        heartbeat_at=timezone.now() - timedelta(minutes=settings.IMPORT_STALL_MINUTES + 1)
+    )
+    resume_stalled_bulk_actions()
+    action.refresh_from_db()
+    assert action.status == BulkActionStatus.DONE and action.changed_count == 5
+    assert AuditEvent.objects.filter(after__bulk_action=action.pk).count() == 5

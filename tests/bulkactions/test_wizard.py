@@ -148,3 +148,19 @@ def test_a_leavers_file_starts_a_draft_and_lists_the_lines_that_matched_nobody(
         follow=True,
     )
     assert "No line of the file names a person you can act on" in empty.content.decode()
+
+
+def test_a_school_admin_acts_only_on_people_of_their_schools(
+    client_for, district, school, school_admin, pupils, django_capture_on_commit_callbacks
+):
+    mine = UserFactory(district=district, role=Role.STUDENT, username="mine")
+    mine.set_schools([school])
+    client = client_for(district, school_admin)
+    token = start(client, [*pupils, mine])  # the pupils are at no school of theirs
+    base = f"/settings/bulk-actions/draft/{token}"
+    assert "1 student is ticked" in client.get(f"{base}/").content.decode()
+    client.post(f"{base}/action/", {"action": "deactivate"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"{base}/run/")
+    assert BulkAction.objects.get().total == 1
+    assert not User.objects.filter(pk__in=[p.pk for p in pupils], status="deactivated").exists()
