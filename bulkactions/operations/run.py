@@ -95,7 +95,11 @@ def _batch(action, operation, ids, run_token, ordinals) -> dict[str, int]:
     else:
         for values, group in groups.items():
             _write(action, dict(values), group, ordinals, now)
-    BulkActionItem.objects.bulk_update(items, ["outcome", "message", "before", "after", "secret"])
+    bulk.update_values(
+        BulkActionItem,
+        ["outcome", "message", "before", "after", "secret"],
+        [(i.pk, i.outcome, i.message, i.before, i.after, i.secret) for i in items],
+    )
     if operation.audit_action:
         _audit(action, operation, changed, now)
     return counts
