@@ -54,7 +54,13 @@ def test_admin_reads_a_bulk_action_and_undoes_it(
 
 
 def test_admin_moves_a_filtered_year_group_through_the_wizard_and_undoes_it(
-    page, district, school, district_admin, url_for, sign_in_as, assert_accessible,
+    page,
+    district,
+    school,
+    district_admin,
+    url_for,
+    sign_in_as,
+    assert_accessible,
     celery_worker,
 ):
     year7 = YearGroupFactory(district=district, ordinal=7, name="Year 7")
