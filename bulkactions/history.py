@@ -79,6 +79,7 @@ def action_detail(request, pk):
             "outcome": outcome if outcome in ItemOutcome.values else "",
             "outcomes": [(v, label, counts.get(v, 0)) for v, label in ItemOutcome.choices],
             "running": action.status in (BulkActionStatus.QUEUED, BulkActionStatus.RUNNING),
+            **_eta(action),
             "can_undo": bool(
                 operation
                 and operation.undoable
@@ -100,7 +101,25 @@ def action_progress(request, pk):
         response = HttpResponse(status=286)
         response["HX-Redirect"] = reverse("bulkactions:action_detail", args=[action.pk])
         return response
-    return render(request, "bulkactions/_action_progress.html", {"action": action})
+    return render(request, "bulkactions/_action_progress.html", {"action": action, **_eta(action)})
+
+
+def _eta(action) -> dict:
+    """Seconds left from the pace so far; spoken every 10% (UI.md: progress)."""
+    from django.utils import timezone
+
+    done, total = action.done_count, action.total or 1
+    left = None
+    if action.started_at and done:
+        elapsed = (timezone.now() - action.started_at).total_seconds()
+        left = max(1, round(elapsed / done * (total - done)))
+    if left is None:
+        eta = "Starting…"
+    elif left >= 90:
+        eta = f"About {round(left / 60)} minutes left"
+    else:
+        eta = f"About {left} seconds left"
+    return {"eta": eta, "spoken_percent": done * 100 // total // 10 * 10}
 
 
 @admin_required

@@ -73,3 +73,32 @@ def test_other_district_school_admin_and_teacher_cannot_see_or_undo(
     assert head.get(f"/settings/bulk-actions/{deactivation.pk}/").status_code == 404
     assert client_for(district, teacher).get("/settings/bulk-actions/").status_code == 403
     assert not BulkAction.objects.filter(undo_of=deactivation).exists()
+
+
+def test_a_running_action_shows_its_progress_and_the_poll_stops_when_it_is_done(
+    client_for, district, district_admin
+):
+    from accounts.models import Role
+    from bulkactions.models import BulkActionStatus
+
+    for n in range(4):
+        UserFactory(district=district, role=Role.STUDENT, username=f"run{n}")
+    action = services.bulk_action_start(
+        district=district,
+        actor=district_admin,
+        kind="students",
+        action="deactivate",
+        params={},
+        users=User.objects.filter(district=district, role=Role.STUDENT),
+        enqueue=False,
+    )
+    client = client_for(district, district_admin)
+    page = client.get(f"/settings/bulk-actions/{action.pk}/").content.decode()
+    assert "0 of 4 people done" in page and "<progress" in page and "Starting…" in page
+    partial = client.get(f"/settings/bulk-actions/{action.pk}/progress/")
+    assert partial.status_code == 200 and "0 of 4 people done" in partial.content.decode()
+    services.bulk_action_run(action, action.run_token)
+    assert BulkAction.objects.get(pk=action.pk).status == BulkActionStatus.DONE
+    done = client.get(f"/settings/bulk-actions/{action.pk}/progress/")
+    assert done.status_code == 286
+    assert done["HX-Redirect"] == f"/settings/bulk-actions/{action.pk}/"
