@@ -159,11 +159,8 @@ def action_credentials(request, pk):
 
 @admin_required
 def action_credentials_download(request, pk, file_format):
-    from django.http import Http404
-
-    from bulkactions.importing.results import _csv
-    from bulkactions.importing.slips import slips_pdf
-    from bulkactions.secrets import secret_open
+    from bulkactions.importing.results import bulk_action_credentials
+    from bulkactions.views import credentials_download
 
     action = _credentials_action(request, pk)
     if not action.has_credentials:
@@ -173,54 +170,10 @@ def action_credentials_download(request, pk, file_format):
             {"action": action, "expired": True},
             status=410,
         )
-    people = [
-        {
-            "first_name": item.user.first_name,
-            "last_name": item.user.last_name,
-            "username": item.user.username,
-            "year_group": item.user.year_group.name if item.user.year_group_id else "",
-            "classes": "",
-            "password": secret_open(item.secret),
-        }
-        for item in action.items.filter(outcome=ItemOutcome.CHANGED, user__isnull=False)
-        .exclude(secret="")
-        .select_related("user", "user__year_group")
-    ]
-    if file_format == "csv":
-        login = request.district.url("/login/")
-        content = _csv(
-            ["First name", "Last name", "Username", "Password", "Year group", "Sign in at"],
-            (
-                [
-                    p["first_name"],
-                    p["last_name"],
-                    p["username"],
-                    p["password"],
-                    p["year_group"],
-                    login,
-                ]
-                for p in people
-            ),
-        )
-        mimetype = "text/csv; charset=utf-8"
-    elif file_format == "pdf":
-        exempt = request.district.students_exempt_from_password_change
-        content = slips_pdf(district=request.district, people=people, must_change=not exempt)
-        mimetype = "application/pdf"
-    else:
-        raise Http404("No such format")
-    from accounts import audit
-
-    audit.record(
-        actor=request.user,
-        action="bulkactions.bulk_action.credentials_downloaded",
+    return credentials_download(
+        request,
         target=action,
-        district=request.district,
-        after={"format": file_format},
+        people=bulk_action_credentials(action),
+        file_format=file_format,
+        file_name=f"bulk-action-{action.pk}-sign-in-details",
     )
-    response = HttpResponse(content, content_type=mimetype)
-    response["Content-Disposition"] = (
-        f'attachment; filename="bulk-action-{action.pk}-sign-in-details.{file_format}"'
-    )
-    response["Cache-Control"] = "no-store"
-    return response

@@ -15,7 +15,7 @@ from accounts.exports import dataset_content
 from accounts.models import Role
 from bulkactions import services
 from bulkactions.forms import ImportUploadForm
-from bulkactions.importing import results, slips
+from bulkactions.importing import results
 from bulkactions.importing.columns import fields_for, required_fields
 from bulkactions.importing.commit import rows_needing_hash, rows_pending
 from bulkactions.importing.review import rows_for_review
@@ -437,20 +437,25 @@ def import_credentials_download(request, pk, file_format):
             {"job": job, "expired": True},
             status=410,
         )
-    if file_format == "csv":
-        content, mimetype = results.credentials_csv(job), "text/csv; charset=utf-8"
-    elif file_format == "pdf":
-        exempt = request.district.students_exempt_from_password_change
-        content = slips.slips_pdf(
-            district=request.district, people=results.credentials(job), must_change=not exempt
-        )
-        mimetype = "application/pdf"
-    else:
-        raise Http404("No such format")
-    services.credentials_download_record(job=job, actor=request.user, what=file_format)
-    response = HttpResponse(content, content_type=mimetype)
-    response["Content-Disposition"] = (
-        f'attachment; filename="import-{job.pk}-sign-in-details.{file_format}"'
+    return credentials_download(
+        request,
+        target=job,
+        people=results.credentials(job),
+        file_format=file_format,
+        file_name=f"import-{job.pk}-sign-in-details",
     )
+
+
+def credentials_download(request, *, target, people, file_format, file_name):
+    """The sign-in details of an import or a bulk action as a file, audited, never cached."""
+    made = results.credentials_file(
+        district=request.district, people=people, file_format=file_format
+    )
+    if made is None:
+        raise Http404("No such format")
+    content, mimetype = made
+    services.credentials_download_record(target=target, actor=request.user, what=file_format)
+    response = HttpResponse(content, content_type=mimetype)
+    response["Content-Disposition"] = f'attachment; filename="{file_name}.{file_format}"'
     response["Cache-Control"] = "no-store"
     return response

@@ -114,9 +114,42 @@ def credentials(job: ImportJob) -> list[dict]:
     return found
 
 
-def credentials_csv(job: ImportJob) -> bytes:
-    login = job.district.url("/login/")
-    return _csv(
+def bulk_action_credentials(action) -> list[dict]:
+    """As `credentials`, for the people a bulk action gave a new password."""
+    from bulkactions.models import ItemOutcome
+
+    items = (
+        action.items.filter(outcome=ItemOutcome.CHANGED, user__isnull=False)
+        .exclude(secret="")
+        .select_related("user", "user__year_group")
+    )
+    return [
+        {
+            "first_name": item.user.first_name,
+            "last_name": item.user.last_name,
+            "username": item.user.username,
+            "year_group": item.user.year_group.name if item.user.year_group_id else "",
+            "classes": "",
+            "password": secret_open(item.secret),
+        }
+        for item in items
+    ]
+
+
+def credentials_file(*, district, people: list[dict], file_format: str):
+    """The sign-in details as (content, MIME type): a CSV, or printable PDF slips; None
+    for a format there is no such file in."""
+    from bulkactions.importing.slips import slips_pdf
+
+    if file_format == "pdf":
+        exempt = district.students_exempt_from_password_change
+        return slips_pdf(district=district, people=people, must_change=not exempt), (
+            "application/pdf"
+        )
+    if file_format != "csv":
+        return None
+    login = district.url("/login/")
+    content = _csv(
         ["First name", "Last name", "Username", "Password", "Year group", "Classes", "Sign in at"],
         (
             [
@@ -128,6 +161,7 @@ def credentials_csv(job: ImportJob) -> bytes:
                 c["classes"],
                 login,
             ]
-            for c in credentials(job)
+            for c in people
         ),
     )
+    return content, "text/csv; charset=utf-8"

@@ -332,12 +332,14 @@ def import_resume(*, job: ImportJob, actor: User | None) -> ImportJob:
     return job
 
 
-def credentials_download_record(*, job: ImportJob, actor: User, what: str) -> None:
+def credentials_download_record(*, target, actor: User, what: str) -> None:
+    """Every download of sign-in details is in the audit trail (an import or a bulk action)."""
+    kind = "import" if isinstance(target, ImportJob) else "bulk_action"
     audit.record(
         actor=actor,
-        action="bulkactions.import.credentials_downloaded",
-        target=job,
-        district=job.district,
+        action=f"bulkactions.{kind}.credentials_downloaded",
+        target=target,
+        district=target.district,
         after={"format": what},
     )
 
