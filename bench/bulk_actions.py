@@ -55,7 +55,9 @@ from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
 from unittest import mock
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
+
+from _db import create_database_if_missing
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/rollbook_bench_actions"
@@ -97,29 +99,6 @@ def _database_url() -> str:
             "missing). The bench empties that database: give it one of its own."
         )
     return url
-
-
-def _create_database_if_missing(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = unquote(parts.path.lstrip("/"))
-    if not name:
-        raise SystemExit(f"DATABASE_URL names no database: {url}")
-    params = {
-        "dbname": "postgres",
-        "host": parts.hostname or "127.0.0.1",
-        "port": parts.port or 5432,
-        "user": unquote(parts.username or "postgres"),
-    }
-    if parts.password:
-        params["password"] = unquote(parts.password)
-    with psycopg.connect(**params, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"created database {name}")
 
 
 def _setup_django() -> None:
@@ -751,7 +730,7 @@ def main() -> None:
     n = size["selected"]
 
     url = _database_url()
-    _create_database_if_missing(url)
+    create_database_if_missing(url)
     _setup_django()
 
     from django.conf import settings
