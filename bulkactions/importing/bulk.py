@@ -91,6 +91,36 @@ def _copy(model, fields, rows) -> None:
                 copy.write_row(row)
 
 
+def audit_users(*, district_id, actor, rows, now) -> None:
+    """One AuditEvent per changed account, by COPY: rows of (action, user id, user label,
+    before, after). Bulk writers use it where services would call audit.record per user
+    (the people-list cache is bumped once per batch by the caller)."""
+    from accounts import audit
+    from accounts.models import AuditEvent
+
+    label = audit.actor_label(actor)
+    actor_id = actor.pk if actor else None
+    insert_values(
+        AuditEvent,
+        [
+            "district",
+            "actor",
+            "actor_label",
+            "action",
+            "target_type",
+            "target_id",
+            "target_label",
+            "before",
+            "after",
+            "created_at",
+        ],
+        (
+            (district_id, actor_id, label, action, "user", user_id, user_label, before, after, now)
+            for action, user_id, user_label, before, after in rows
+        ),
+    )
+
+
 def commit_lazily() -> None:
     """This transaction's commit need not wait for the disk: if the server crashes just
     after, the batch is lost whole (accounts and row outcomes together) and is redone."""

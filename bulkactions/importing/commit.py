@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from accounts import audit
-from accounts.models import AuditEvent, PasswordMode, Role, Status, User
+from accounts.models import PasswordMode, Role, Status, User
 from accounts.services.users import user_snapshot, username_base, username_free
 from bulkactions.importing import bulk
 from bulkactions.importing.review import Superseded
@@ -337,36 +337,20 @@ def _create(context: _Context, rows: list[ImportRow]) -> int:
             for cid in row.resolved.get("classroom_ids", [])
         ),
     )
-    actor_id = context.actor.pk if context.actor else None
-    bulk.insert_values(
-        AuditEvent,
-        [
-            "district",
-            "actor",
-            "actor_label",
-            "action",
-            "target_type",
-            "target_id",
-            "target_label",
-            "before",
-            "after",
-            "created_at",
-        ],
-        (
+    bulk.audit_users(
+        district_id=context.district.pk,
+        actor=context.actor,
+        rows=(
             (
-                context.district.pk,
-                actor_id,
-                context.actor_label,
                 "accounts.user.created",
-                "user",
                 user.pk,
                 audit.target_label(user),
                 {},
                 _snapshot(context, user, row.resolved.get("school_ids", [])),
-                now,
             )
             for row, user in made
         ),
+        now=now,
     )
     for row, user in made:
         _mark(row, RowOutcome.CREATED)

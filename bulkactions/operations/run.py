@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts import audit
-from accounts.models import ActivationToken, AuditEvent, Status, User
+from accounts.models import ActivationToken, Status, User
 from bulkactions.importing import bulk
 from bulkactions.models import BulkAction, BulkActionItem, ItemOutcome
 from bulkactions.operations import OPERATIONS, USER_FIELDS
@@ -231,37 +231,20 @@ def _with_side_effects(values: dict, ordinals: dict, now) -> dict:
 
 
 def _audit(action, operation, items, now) -> None:
-    actor_label = audit.actor_label(action.created_by)
-    code = operation.audit_action
-    bulk.insert_values(
-        AuditEvent,
-        [
-            "district",
-            "actor",
-            "actor_label",
-            "action",
-            "target_type",
-            "target_id",
-            "target_label",
-            "before",
-            "after",
-            "created_at",
-        ],
-        (
+    bulk.audit_users(
+        district_id=action.district_id,
+        actor=action.created_by,
+        rows=(
             (
-                action.district_id,
-                action.created_by_id,
-                actor_label,
-                _audit_code(code, item),
-                "user",
+                _audit_code(operation.audit_action, item),
                 item.user_id,
                 item.user_label,
                 item.before,
                 {**item.after, "bulk_action": action.pk},
-                now,
             )
             for item in items
         ),
+        now=now,
     )
 
 

@@ -25,6 +25,17 @@ from bulkactions.operations.run import action_run
 from schools.models import District
 
 MAX_SELECTION = 100_000
+ITEM_COLUMNS = [
+    "district",
+    "bulk_action",
+    "user",
+    "user_label",
+    "outcome",
+    "message",
+    "before",
+    "after",
+    "secret",
+]
 
 
 class AlreadyStarted(Exception):
@@ -132,17 +143,7 @@ def _start(district, actor, kind, action, params, people, selection, enqueue, re
         )
         bulk.insert_values(
             BulkActionItem,
-            [
-                "district",
-                "bulk_action",
-                "user",
-                "user_label",
-                "outcome",
-                "message",
-                "before",
-                "after",
-                "secret",
-            ],
+            ITEM_COLUMNS,
             (
                 (
                     district.pk,
@@ -253,17 +254,7 @@ def bulk_action_undo(*, bulk_action: BulkAction, actor: User | None, enqueue: bo
         # "after" is what the original found.
         bulk.insert_values(
             BulkActionItem,
-            [
-                "district",
-                "bulk_action",
-                "user",
-                "user_label",
-                "outcome",
-                "message",
-                "before",
-                "after",
-                "secret",
-            ],
+            ITEM_COLUMNS,
             (
                 (original.district_id, undo.pk, user_id, label, "", "", after, before, "")
                 for user_id, label, before, after in changed
