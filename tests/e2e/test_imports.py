@@ -104,3 +104,38 @@ def test_admin_imports_students_fixes_a_row_and_prints_their_slips(
     with page.expect_download() as download:
         page.get_by_role("link", name="Download sign-in slips (PDF)").click()
     assert download.value.suggested_filename.endswith(".pdf")
+
+
+def test_admin_matches_unknown_columns_by_hand(
+    page, district, school, district_admin, url_for, sign_in_as, assert_accessible, tmp_path
+):
+    YearGroupFactory(district=district, ordinal=7, name="Year 7")
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "Vorname,Nachname,Mail,Stufe,Schule\nSam,Okafor,sam@alpha.example,Year 7,Alpha High\n",
+        encoding="utf-8",
+    )
+    sign_in_as(page, district_admin)
+    page.goto(url_for(district, "/settings/imports/new/"))
+    page.get_by_label("Students", exact=True).check()
+    page.get_by_label("Upload a file").set_input_files(str(path))
+    page.get_by_role("button", name="Upload and check the file").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Match the columns")
+    expect(page.locator("main")).to_contain_text("Okafor")
+    assert_accessible(page, "import-mapping")
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.locator(".error-summary")).to_contain_text(
+        "Choose the column that holds the first name"
+    )
+    assert_accessible(page, "import-mapping-errors")
+    for column, field in (
+        ("Vorname", "First name"),
+        ("Nachname", "Last name"),
+        ("Mail", "Email"),
+        ("Stufe", "Year group"),
+        ("Schule", "School"),
+    ):
+        page.get_by_label(column).select_option(label=field)
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review the rows", timeout=30_000)
+    expect(page.locator("#import-totals")).to_contain_text("1 ready")
