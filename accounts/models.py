@@ -136,10 +136,12 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.UniqueConstraint(
                 Lower("username"), "district", name="user_username_unique_in_district"
             ),
+            # Rostered accounts may share an email (co-parents, one SIS person with two
+            # ids: DESIGN §3); email sign-in then needs the email to name one account.
             models.UniqueConstraint(
                 Lower("email"),
                 "district",
-                condition=~Q(email=""),
+                condition=~Q(email="") & Q(managed_by_sis=False),
                 name="user_email_unique_in_district",
             ),
             models.UniqueConstraint(
@@ -238,6 +240,27 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_district_admin(self) -> bool:
         return self.role == Role.DISTRICT_ADMIN
+
+
+class GuardianLink(models.Model):
+    """A parent or guardian and one of their students (from the SIS's agents, or by hand)."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    guardian = models.ForeignKey(User, on_delete=models.CASCADE, related_name="student_links")
+    student = models.ForeignKey(User, on_delete=models.CASCADE, related_name="guardian_links")
+    managed_by_sis = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("guardian", "student", name="guardianlink_unique")
+        ]
+        indexes = [models.Index(fields=["student"])]
+
+    def __str__(self):
+        return f"Guardian {self.guardian_id} of student {self.student_id}"
 
 
 class TokenPurpose(models.TextChoices):

@@ -23,13 +23,16 @@ from schools.models import Classroom, District, Enrollment, School
 
 def user_for_identifier(*, district: District, identifier: str) -> User | None:
     """What a person typed to sign in: an email when it names exactly one account in the
-    district, otherwise a username. Case-insensitive; never looks outside the district."""
+    district that is not deactivated (rostered accounts may share one), otherwise a
+    username. Case-insensitive; never looks outside the district."""
     identifier = identifier.strip()
     if not identifier or len(identifier) > 254:
         return None
     users = User.objects.filter(district=district).select_related("district")
     if "@" in identifier:
-        by_email = list(users.filter(email__iexact=identifier)[:2])
+        by_email = list(
+            users.filter(email__iexact=identifier).exclude(status=Status.DEACTIVATED)[:2]
+        )
         if len(by_email) == 1:
             return by_email[0]
     return users.filter(username__iexact=identifier).first()

@@ -218,11 +218,27 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bulkactions.tasks.resume_stalled_bulk_actions",
         "schedule": 5 * 60,
     },
+    "rostering-dispatch-due-syncs": {
+        "task": "rostering.tasks.dispatch_due_syncs",
+        "schedule": 60,
+    },
+    "rostering-resume-stalled-syncs": {
+        "task": "rostering.tasks.resume_stalled_syncs",
+        "schedule": 5 * 60,
+    },
     "bulkactions-purge-expired-credentials": {
         "task": "bulkactions.tasks.purge_expired_credentials",
         "schedule": 3600,
     },
 }
+
+# Rostering: how large a OneRoster bundle may be (packed, and unpacked), how long the SIS
+# may take to answer one request, and after how long without a heartbeat a running sync
+# counts as stalled and is started again.
+ROSTER_MAX_BUNDLE_MB = env.int("ROSTER_MAX_BUNDLE_MB", default=200)
+ROSTER_MAX_UNCOMPRESSED_MB = env.int("ROSTER_MAX_UNCOMPRESSED_MB", default=2000)
+ROSTER_HTTP_TIMEOUT = env.float("ROSTER_HTTP_TIMEOUT", default=30.0)
+ROSTER_STALL_MINUTES = env.int("ROSTER_STALL_MINUTES", default=15)
 
 # Imports: what one file may hold, how long generated passwords can be downloaded, and
 # after how long without a heartbeat a running import counts as stalled and is resumed.

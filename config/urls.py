@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("schools.urls")),
     path("", include("accounts.urls")),
     path("", include("bulkactions.urls")),
+    path("", include("rostering.urls")),
     path("dev/outbox/", outbox.outbox_list, name="outbox"),
     path("dev/outbox/<int:pk>/", outbox.outbox_detail, name="outbox_detail"),
     path("dev/outbox/<int:pk>/html/", outbox.outbox_html, name="outbox_html"),

@@ -6,6 +6,7 @@ a query made outside `scope(district=...)` raises instead of reading every tenan
 
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django_scopes import ScopedManager
 
@@ -109,6 +110,35 @@ class YearGroup(models.Model):
         return self.name
 
 
+class Term(models.Model):
+    """An academic session from the SIS: a school year, or a term, semester or grading
+    period inside one. Classrooms point at the term they run in."""
+
+    class Kind(models.TextChoices):
+        SCHOOL_YEAR = "schoolYear", "School year"
+        TERM = "term", "Term"
+        SEMESTER = "semester", "Semester"
+        GRADING_PERIOD = "gradingPeriod", "Grading period"
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="terms")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=14, choices=Kind.choices, default=Kind.TERM)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    # The year the school year ends, as OneRoster's schoolYear: 2026 for 2025-26.
+    school_year = models.PositiveSmallIntegerField()
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
+    sis_id = models.CharField(max_length=255, blank=True)
+
+    objects = ScopedManager(district="district")
+
+    class Meta:
+        ordering = ["-school_year", "starts_on", "name"]
+
+    def __str__(self):
+        return self.name
+
+
 class Classroom(models.Model):
     district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="classrooms")
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="classrooms")
@@ -116,6 +146,8 @@ class Classroom(models.Model):
     year_group = models.ForeignKey(YearGroup, null=True, blank=True, on_delete=models.SET_NULL)
     teachers = models.ManyToManyField("accounts.User", blank=True, related_name="classrooms_taught")
     sis_id = models.CharField(max_length=255, blank=True)
+    code = models.CharField(max_length=60, blank=True)
+    term = models.ForeignKey(Term, null=True, blank=True, on_delete=models.SET_NULL)
     archived_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(district="district")
@@ -123,7 +155,14 @@ class Classroom(models.Model):
     class Meta:
         ordering = ["school__name", "name"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), "school", name="classroom_name_unique_in_school")
+            # SIS classes often share a title across sections ("Maths"): only classrooms
+            # made here need a name of their own.
+            models.UniqueConstraint(
+                Lower("name"),
+                "school",
+                condition=Q(sis_id=""),
+                name="classroom_name_unique_in_school",
+            )
         ]
 
     def __str__(self):

@@ -149,7 +149,10 @@ def update_values(model, names: list[str], rows: list[tuple]) -> None:
     from psycopg.types.json import Jsonb
 
     quote = connection.ops.quote_name
-    types = ["jsonb" if isinstance(f, models.JSONField) else "text" for f in fields]
+    types = [
+        "jsonb" if isinstance(f, models.JSONField) else f.cast_db_type(connection)
+        for f in fields
+    ]
     columns = [list(column) for column in zip(*rows, strict=True)]
     for index, kind in enumerate(types, start=1):
         if kind == "jsonb":
