@@ -198,9 +198,7 @@ def run_detail(request, pk):
     if action in ChangeAction.values:
         changes = changes.filter(action=action)
     page = Paginator(changes, 50).get_page(request.GET.get("page"))
-    kinds = (
-        run.changes.values_list("entity", "action").annotate(n=Count("id")).order_by("entity")
-    )
+    kinds = run.changes.values_list("entity", "action").annotate(n=Count("id")).order_by("entity")
     template = "rostering/_run_status.html" if request.htmx_partial else "rostering/run.html"
     return render(
         request,

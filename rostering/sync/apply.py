@@ -377,6 +377,8 @@ class _Writer:
             RosterRecord.objects.filter(pk__in=pks).update(is_active=False)
 
     def changes(self):
+        # An approved run was diffed when it was held: the diff it applies replaces that.
+        SyncChange.objects.filter(run=self.run).delete()
         rows = (
             (self.district.pk, self.run.pk, entity, action, sid[:255], label, _json(fields))
             for entity, action, sid, label, fields in self.plan.changes
