@@ -289,6 +289,7 @@ def run_execute(*, run, approved=False) -> SyncRun:
     """Fetch, read, diff and then preview, hold or apply. Runs on a worker (or in the
     command); the run must have been claimed."""
     connection = run.connection
+    connection.refresh_from_db()
     try:
         _phase(run, "fetching")
         data = run.bundle if run.bundle is not None else _fetch(run)
@@ -312,7 +313,11 @@ def run_execute(*, run, approved=False) -> SyncRun:
         _phase(run, "applying")
         invite = plan_apply(plan, run=run, actor=run.approved_by or run.created_by)
         if connection.kind == ConnectionKind.REST:
-            RosterConnection.objects.filter(pk=connection.pk).update(last_fetched_at=run.started_at)
+            # The run was created before its fetch began: nothing changed later is skipped.
+            fetched = {"last_fetched_at": run.created_at}
+            if not run.is_delta:
+                fetched["last_full_fetch_at"] = run.created_at
+            RosterConnection.objects.filter(pk=connection.pk).update(**fetched)
         run.bundle = None
         _finish(run, None, RunStatus.APPLIED)
         SyncRun.objects.filter(connection=connection, status=RunStatus.HELD).exclude(

@@ -163,7 +163,7 @@ def connection_sync(request, pk):
 @district_admin_required
 def connection_upload(request, pk):
     connection = connection_get_for(request, pk)
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:

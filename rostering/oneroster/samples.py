@@ -307,31 +307,13 @@ def next_year(
     for row in classes:
         mapped = [session_ids[t] for t in _split(row["termSourcedIds"]) if t in session_ids]
         row["termSourcedIds"] = ",".join(mapped or terms or [year["sourcedId"]])
-    changes = round(class_changes * len(classes))
-    chosen = rng.sample(range(len(classes)), 2 * changes)
-    for i in chosen[:changes]:
-        classes[i]["title"] = f"{classes[i]['title']} {new_year - 1}-{new_year % 100:02d}"
-    taken = {row["sourcedId"] for row in classes}
-    replaced = {}
-    for n, i in enumerate(sorted(chosen[changes:]), 1):
-        new_id = f"cls-{new_year}-{n:05d}"
-        while new_id in taken:
-            new_id += "b"
-        replaced[classes[i]["sourcedId"]] = new_id
-        classes[i]["sourcedId"] = new_id
+    replaced = _rename_and_replace(classes, round(class_changes * len(classes)), new_year, rng)
     pools = _ClassPools(classes)
 
     users = out["users.csv"]
     role_of, orgs_of = _memberships(out, version)
     students = [u for u in users if role_of.get(u["sourcedId"]) == "student"]
-    # The top of the ladder the district teaches (12, or 05 for an elementary district);
-    # ungraded codes (UG, Other...) are nobody's top grade and stay as they are.
-    ladder = [u["grades"] for u in students if u["grades"] in NEXT_GRADE or u["grades"] == "12"]
-    top = max(ladder, key=_GRADE_ORDER.get, default="12")
-    graduates = [u["sourcedId"] for u in students if u["grades"] == top]
-    others = [u["sourcedId"] for u in students if u["grades"] != top]
-    extra = min(max(round(leavers * len(students)) - len(graduates), 0), len(others))
-    gone = set(graduates) | set(rng.sample(others, extra))
+    gone = _leavers(students, leavers, rng)
 
     affected = set()  # guardians whose children, or children's schools, changed
     for user in users:
@@ -339,16 +321,19 @@ def next_year(
         if role_of.get(user["sourcedId"]) == "student" or not agents:
             continue
         kept = [child for child in agents if child not in gone]
-        if len(kept) < len(agents):
+        if not kept:
+            gone.add(user["sourcedId"])
+        elif len(kept) < len(agents):
             user["agentSourcedIds"] = ",".join(kept)
-            (affected if kept else gone).add(user["sourcedId"])
+            affected.add(user["sourcedId"])
 
     movers = {}  # student -> (old school, new school)
     for user in students:
         uid = user["sourcedId"]
         if uid in gone:
             continue
-        grade = user["grades"] = NEXT_GRADE.get(user["grades"], user["grades"])
+        grade = NEXT_GRADE.get(user["grades"], user["grades"])
+        user["grades"] = grade
         school = (orgs_of.get(uid) or [""])[0]
         if grade not in pools.grades.get(school, ()) and pools.serving.get(grade):
             new_school = rng.choice(pools.serving[grade])
@@ -382,31 +367,12 @@ def next_year(
 
     joiners = _Users(version, cols)
     demographics = []
-    lowest = [g for g in spec.GRADES if g in pools.serving][:2]
-    if new_students and lowest:
-        serial = max((_number(u["username"]) for u in users), default=0)
-        number = max((_number(u["identifier"]) for u in students), default=0)
-        domains = Counter(u["email"].partition("@")[2] for u in students if u["email"])
-        domain = domains.most_common(1)[0][0] if domains else "students.example.org"
-        for n in range(1, round(new_students * len(students)) + 1):
-            grade = lowest[0] if len(lowest) == 1 or rng.random() < 0.75 else lowest[1]
-            school = rng.choice(pools.serving[grade])
-            given, family, middle = _name(rng)
-            username = _username(given, family, serial + n)
-            uid = f"stu-{new_year}-{n:05d}"
+    if new_students:
+        count = round(new_students * len(students))
+        for uid, school, grade in _new_students(
+            joiners, users, students, pools, count, new_year, rng
+        ):
             orgs_of[uid] = [school]
-            joiners.add(
-                uid,
-                "student",
-                [school],
-                username=username,
-                givenName=given,
-                familyName=family,
-                middleName=middle,
-                identifier=f"S{number + n:06d}",
-                email=f"{username}@{domain}" if rng.random() < 0.85 else "",
-                grades=grade,
-            )
             for class_id in pools.pick(rng, school, grade, typical):
                 added.add(class_id, school, uid, "student")
             if "demographics.csv" in out:
@@ -444,6 +410,66 @@ def next_year(
                 roles += _role_rows(role_blank, uid, role_of[uid], orgs_of[uid])
         out["roles.csv"] = roles + joiners.roles
     return out
+
+
+def _new_students(joiners, users, students, pools, count, new_year, rng):
+    """Adds `count` students in the two lowest grades taught to `joiners`, numbered on from
+    the existing ones; yields (sourcedId, school, grade) for each."""
+    lowest = [g for g in spec.GRADES if g in pools.serving][:2]
+    if not lowest:
+        return
+    serial = max((_number(u["username"]) for u in users), default=0)
+    number = max((_number(u["identifier"]) for u in students), default=0)
+    domains = Counter(u["email"].partition("@")[2] for u in students if u["email"])
+    domain = domains.most_common(1)[0][0] if domains else "students.example.org"
+    for n in range(1, count + 1):
+        grade = lowest[0] if len(lowest) == 1 or rng.random() < 0.75 else lowest[1]
+        school = rng.choice(pools.serving[grade])
+        given, family, middle = _name(rng)
+        username = _username(given, family, serial + n)
+        uid = f"stu-{new_year}-{n:05d}"
+        joiners.add(
+            uid,
+            "student",
+            [school],
+            username=username,
+            givenName=given,
+            familyName=family,
+            middleName=middle,
+            identifier=f"S{number + n:06d}",
+            email=f"{username}@{domain}" if rng.random() < 0.85 else "",
+            grades=grade,
+        )
+        yield uid, school, grade
+
+
+def _rename_and_replace(classes, changes, new_year, rng):
+    """Retitles `changes` classes and gives as many others a new sourcedId, in place;
+    returns old sourcedId -> new."""
+    chosen = rng.sample(range(len(classes)), 2 * changes)
+    for i in chosen[:changes]:
+        classes[i]["title"] = f"{classes[i]['title']} {new_year - 1}-{new_year % 100:02d}"
+    taken = {row["sourcedId"] for row in classes}
+    replaced = {}
+    for n, i in enumerate(sorted(chosen[changes:]), 1):
+        new_id = f"cls-{new_year}-{n:05d}"
+        while new_id in taken:
+            new_id += "b"
+        replaced[classes[i]["sourcedId"]] = new_id
+        classes[i]["sourcedId"] = new_id
+    return replaced
+
+
+def _leavers(students, leavers, rng):
+    """The top grade of the ladder the district teaches (12, or 05 for an elementary
+    district), then random others up to `leavers` of all. Ungraded codes (UG, Other...)
+    are nobody's top grade."""
+    ladder = [u["grades"] for u in students if u["grades"] in NEXT_GRADE or u["grades"] == "12"]
+    top = max(ladder, key=_GRADE_ORDER.get, default="12")
+    graduates = [u["sourcedId"] for u in students if u["grades"] == top]
+    others = [u["sourcedId"] for u in students if u["grades"] != top]
+    extra = min(max(round(leavers * len(students)) - len(graduates), 0), len(others))
+    return set(graduates) | set(rng.sample(others, extra))
 
 
 def bundle_zip(

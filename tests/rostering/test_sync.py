@@ -6,7 +6,7 @@ import pytest
 
 from accounts.models import AuditEvent, GuardianLink, Role, Source, Status, User
 from rostering import services
-from rostering.models import RosterConnection, RunStatus, SyncChange, SyncRun, Trigger
+from rostering.models import RosterConnection, RunStatus, SyncChange, Trigger
 from rostering.oneroster import spec
 from schools.models import Classroom, Enrollment, School, Term, YearGroup
 from tests.factories import UserFactory

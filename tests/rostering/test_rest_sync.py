@@ -1,0 +1,87 @@
+"""A REST connection end to end: the services fetch from a real OneRoster server over
+HTTP, write the fetch as a bundle and sync it; errors mid-paging apply nothing."""
+
+import pytest
+
+from accounts.models import User
+from rostering import services
+from rostering.models import RunStatus, Trigger
+from rostering.oneroster import spec
+from tests.rostering import roster
+
+
+@pytest.fixture
+def rest_connection(district, oneroster_server, settings):
+    settings.ROSTER_HTTP_TIMEOUT = 1.0
+
+    def make(rows, version=spec.V1_1, **options):
+        server = oneroster_server(rows, version=version, client_id="id", client_secret="secret")
+        connection = services.connection_create(
+            district=district, actor=None, name=f"REST {version}", kind="rest", version=version,
+            url=server.base_url, token_url=server.token_url, auth="oauth2", client_id="id",
+            secret="secret", schedule="hourly", **options,
+        )  # fmt: skip
+        return server, connection
+
+    return make
+
+
+def run_now(connection):
+    run = services.run_start(
+        connection=connection, actor=None, trigger=Trigger.MANUAL, enqueue=False
+    )
+    assert services.run_claim(run)
+    return services.run_execute(run=run)
+
+
+@pytest.mark.parametrize("version", [spec.V1_1, spec.V1_2])
+def test_rest_sync_creates_the_roster(district, rest_connection, version):
+    server, connection = rest_connection(roster.tiny(version), version)
+
+    run = run_now(connection)
+
+    assert run.status == RunStatus.APPLIED, run.errors
+    assert User.objects.filter(district=district, managed_by_sis=True).count() == 5
+    assert services.connection_test(connection=connection).startswith("Connected")
+
+
+def test_second_fetch_is_a_delta_by_date_last_modified(district, rest_connection):
+    server, connection = rest_connection(roster.tiny())
+    run_now(connection)
+
+    run = run_now(connection)
+
+    assert run.status == RunStatus.APPLIED and run.is_delta
+    assert any("dateLastModified" in r.target for r in server.requests_to("users"))
+
+
+def test_500_mid_paging_fails_the_run_and_applies_nothing(district, rest_connection):
+    server, connection = rest_connection(roster.tiny())
+    server.fail("enrollments", nth=1, status=500)
+
+    run = run_now(connection)
+
+    assert run.status == RunStatus.FAILED
+    assert "500" in run.errors[0]["message"] and "enrollments" in run.errors[0]["file"]
+    assert not User.objects.filter(district=district, managed_by_sis=True).exists()
+
+
+def test_wrong_secret_fails_with_a_credentials_message(district, rest_connection):
+    server, connection = rest_connection(roster.tiny())
+    services.connection_update(connection=connection, actor=None, secret="wrong")
+
+    run = run_now(connection)
+
+    assert run.status == RunStatus.FAILED
+    assert "credentials" in run.errors[0]["message"].lower()
+    assert "wrong" not in str(run.errors)
+
+
+def test_timeout_fails_the_run(district, rest_connection):
+    server, connection = rest_connection(roster.tiny())
+    server.fail("users", nth=1, hang=3)
+
+    run = run_now(connection)
+
+    assert run.status == RunStatus.FAILED
+    assert "did not answer" in run.errors[0]["message"]
