@@ -192,10 +192,9 @@ def bundle_from_rows(rows: dict[str, list[dict]], *, version: str, mode: str) ->
 
 
 def _finish(version, tables, problems) -> Bundle:
-    if not any(table.rows for table in tables.values()) and not any(
-        table.mode == "bulk" for table in tables.values()
-    ):
-        raise SourceError("The bundle holds no records to sync: every file is absent or empty.")
+    # An empty delta is a quiet day; a bundle with no roster file at all is a mistake.
+    if not tables:
+        raise SourceError("The bundle holds no roster files: every file is absent.")
     return Bundle(version=version, tables=tables, warnings=problems.warnings)
 
 

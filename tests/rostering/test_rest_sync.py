@@ -51,7 +51,8 @@ def test_second_fetch_is_a_delta_by_date_last_modified(district, rest_connection
 
     run = run_now(connection)
 
-    assert run.status == RunStatus.APPLIED and run.is_delta
+    assert run.status == RunStatus.APPLIED, run.errors
+    assert run.is_delta
     assert any("dateLastModified" in r.target for r in server.requests_to("users"))
 
 
