@@ -8,7 +8,9 @@ from rostering.models import ActivationEmails, Auth, ConnectionKind, Schedule, V
 class ConnectionForm(forms.Form):
     name = forms.CharField(max_length=120, label="Name")
     kind = forms.ChoiceField(choices=ConnectionKind.choices, label="How the roster arrives")
-    version = forms.ChoiceField(choices=Version.choices, label="OneRoster version")
+    version = forms.ChoiceField(
+        choices=Version.choices, label="OneRoster version", initial=Version.V1_1
+    )
     url = forms.URLField(max_length=500, required=False, label="Address", assume_scheme="https")
     auth = forms.ChoiceField(choices=Auth.choices, label="Sign-in method", initial=Auth.OAUTH2)
     token_url = forms.URLField(
@@ -18,7 +20,9 @@ class ConnectionForm(forms.Form):
     secret = forms.CharField(
         max_length=500, required=False, label="Client secret", widget=forms.PasswordInput
     )
-    schedule = forms.ChoiceField(choices=Schedule.choices, label="When it syncs")
+    schedule = forms.ChoiceField(
+        choices=Schedule.choices, label="When it syncs", initial=Schedule.DAILY
+    )
     daily_at = forms.TimeField(label="Time of the daily sync", initial="02:00", required=False)
     threshold_pct = forms.IntegerField(
         min_value=1, max_value=100, initial=10, label="Hold a sync for approval above (%)"
