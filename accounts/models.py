@@ -254,9 +254,7 @@ class GuardianLink(models.Model):
     objects = ScopedManager(district="district")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint("guardian", "student", name="guardianlink_unique")
-        ]
+        constraints = [models.UniqueConstraint("guardian", "student", name="guardianlink_unique")]
         indexes = [models.Index(fields=["student"])]
 
     def __str__(self):

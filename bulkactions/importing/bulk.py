@@ -150,8 +150,7 @@ def update_values(model, names: list[str], rows: list[tuple]) -> None:
 
     quote = connection.ops.quote_name
     types = [
-        "jsonb" if isinstance(f, models.JSONField) else f.cast_db_type(connection)
-        for f in fields
+        "jsonb" if isinstance(f, models.JSONField) else f.cast_db_type(connection) for f in fields
     ]
     columns = [list(column) for column in zip(*rows, strict=True)]
     for index, kind in enumerate(types, start=1):
