@@ -6,8 +6,16 @@ from rostering.models import ActivationEmails, Auth, ConnectionKind, Schedule, V
 
 
 class ConnectionForm(forms.Form):
-    name = forms.CharField(max_length=120, label="Name")
-    kind = forms.ChoiceField(choices=ConnectionKind.choices, label="How the roster arrives")
+    name = forms.CharField(
+        max_length=120,
+        label="Name",
+        error_messages={"required": "Enter a name for this connection, e.g. the SIS's name"},
+    )
+    kind = forms.ChoiceField(
+        choices=ConnectionKind.choices,
+        label="How the roster arrives",
+        error_messages={"required": "Choose how the roster arrives"},
+    )
     version = forms.ChoiceField(
         choices=Version.choices, label="OneRoster version", initial=Version.V1_1
     )
@@ -38,7 +46,10 @@ class ConnectionForm(forms.Form):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="OneRoster CSV bundle (.zip)")
+    file = forms.FileField(
+        label="OneRoster CSV bundle (.zip)",
+        error_messages={"required": "Choose the OneRoster CSV bundle (.zip) to upload"},
+    )
     dry_run = forms.BooleanField(
         required=False, label="Dry run: show what would change, change nothing"
     )

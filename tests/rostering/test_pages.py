@@ -120,7 +120,7 @@ def test_upload_without_a_file_says_so(admin_client, uploads):
     response = admin_client.post(f"/settings/rostering/connections/{uploads.pk}/upload/", {})
 
     assert response.status_code == 400
-    assert "This field is required" in response.content.decode()
+    assert "Choose the OneRoster CSV bundle (.zip) to upload" in response.content.decode()
 
 
 def test_held_run_is_approved_from_its_page(admin_client, uploads, district):
