@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -199,6 +200,12 @@ def run_detail(request, pk):
         changes = changes.filter(action=action)
     page = Paginator(changes, 50).get_page(request.GET.get("page"))
     kinds = run.changes.values_list("entity", "action").annotate(n=Count("id")).order_by("entity")
+    running = run.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+    if request.htmx_partial and not running:
+        # The run has ended: the whole page (its diff below the status) is due, not a part.
+        response = HttpResponse("")
+        response["HX-Refresh"] = "true"
+        return response
     template = "rostering/_run_status.html" if request.htmx_partial else "rostering/run.html"
     return render(
         request,
@@ -214,7 +221,7 @@ def run_detail(request, pk):
                 (e, a, Entity(e).label if e in Entity.values else e, ChangeAction(a).label, n)
                 for e, a, n in kinds
             ],
-            "running": run.status in (RunStatus.QUEUED, RunStatus.RUNNING),
+            "running": running,
         },
     )
 

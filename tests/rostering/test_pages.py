@@ -202,3 +202,12 @@ def test_another_districts_connections_and_runs_are_404(
     ):
         assert bravo.post(url).status_code == 404
     assert "Uploads" not in bravo.get("/settings/rostering/").content.decode()
+
+
+def test_polling_a_finished_run_reloads_the_whole_page(admin_client, uploads):
+    upload(admin_client, uploads, roster.zipped(roster.tiny()))
+    run = SyncRun.objects.get()
+
+    response = admin_client.get(f"/settings/rostering/runs/{run.pk}/", HTTP_HX_REQUEST="true")
+
+    assert response["HX-Refresh"] == "true"
