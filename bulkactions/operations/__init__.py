@@ -8,6 +8,7 @@ hold the "after".
 """
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from django.contrib.auth.hashers import is_password_usable
 
@@ -26,7 +27,11 @@ USER_FIELDS = (
     "last_name",
     "email",
     "password_mode",
+    "managed_by_sis",
 )
+# Rostered accounts' fields belong to the SIS (issue 7): a bulk change would be undone by
+# the next sync, so they are skipped, with this reason.
+SIS_MANAGED = "Managed by your SIS: change it there"
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,14 @@ class Operation:
     # Emails and deletion go through the account services one person at a time (they
     # audit and schedule emails themselves); field changes are bulk UPDATEs.
     per_person: bool = False
+    # Changes what the SIS owns of a rostered account (not emails and passwords).
+    sis_owned: ClassVar[bool] = True
+
+    def judge(self, person: dict, params: dict, item_before: dict) -> str | None:
+        """Why this person is skipped, or None: the SIS rule first, then the action's."""
+        if self.sis_owned and person.get("managed_by_sis"):
+            return SIS_MANAGED
+        return self.skip_reason(person, params, item_before)
 
     def keys(self, params: dict) -> list[str]:
         """Membership a person is judged on, beyond their own fields ("classroom:12")."""
@@ -124,9 +137,11 @@ class ChangeRole(Operation):
 
 
 class ClassroomMembership(Operation):
-    """Adds students to one class, or takes them out of it."""
+    """Adds students to one class, or takes them out of it. Rostered students may join
+    a class made here (a club, say); rostered classes themselves are refused."""
 
     adding: bool = True
+    sis_owned: ClassVar[bool] = False
 
     def _classroom(self, district, params):
         from schools.models import Classroom
@@ -142,6 +157,8 @@ class ClassroomMembership(Operation):
             return {"classroom": ["Select a class of this district"]}
         if room.archived_at is not None:
             return {"classroom": ["This class is archived: unarchive it first"]}
+        if room.sis_id:
+            return {"classroom": ["This class is managed by your SIS: change it there"]}
         return {}
 
     def keys(self, params):
@@ -225,6 +242,8 @@ class AddToSchool(Operation):
 
 
 class SendPasswordReset(Operation):
+    sis_owned = False
+
     def skip_reason(self, person, params, item_before):
         if not person["email"]:
             return "No email address"
@@ -243,6 +262,8 @@ class SendPasswordReset(Operation):
 
 
 class ResendInvitation(Operation):
+    sis_owned = False
+
     def skip_reason(self, person, params, item_before):
         if person["status"] != Status.INVITED:
             return "Already activated or deactivated"
@@ -302,6 +323,8 @@ class Rollover(Operation):
 
 
 class ResetPassword(Operation):
+    sis_owned = False
+
     """A new password for teacher-set accounts: one typed for all, or one generated each;
     they hand out the slips from the action's credentials page."""
 

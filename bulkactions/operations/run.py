@@ -79,7 +79,7 @@ def _batch(action, operation, ids, run_token, ordinals) -> dict[str, int]:
         person = people.get(item.user_id)
         if person is None:
             item.outcome, item.message = ItemOutcome.FAILED, "The account no longer exists"
-        elif reason := operation.skip_reason(person, params, item.before):
+        elif reason := operation.judge(person, params, item.before):
             item.outcome, item.message = ItemOutcome.SKIPPED, reason
         else:
             new = operation.new_values(person, params, item.after)

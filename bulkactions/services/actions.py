@@ -74,7 +74,7 @@ def bulk_action_preview(
     change = 0
     params = {**params, "actor": actor.pk if actor else None}
     for person in users.order_by().values(*USER_FIELDS).iterator(chunk_size=5000):
-        reason = operation.skip_reason(person, params, {})
+        reason = operation.judge(person, params, {})
         if reason:
             reasons[reason] += 1
         else:
