@@ -86,3 +86,36 @@ def test_timeout_fails_the_run(district, rest_connection):
 
     assert run.status == RunStatus.FAILED
     assert "did not answer" in run.errors[0]["message"]
+
+
+def test_oauth1_connection_syncs_a_1_1_server(district, oneroster_server):
+    server = oneroster_server(
+        roster.tiny(), version=spec.V1_1, client_id="key", client_secret="sh", auth="oauth1"
+    )
+    connection = services.connection_create(
+        district=district, actor=None, name="ClassLink", kind="rest", version=spec.V1_1,
+        url=server.base_url, auth="oauth1", client_id="key", secret="sh", schedule="daily",
+    )  # fmt: skip
+
+    run = run_now(connection)
+
+    assert run.status == RunStatus.APPLIED, run.errors
+    assert User.objects.filter(district=district, managed_by_sis=True).count() == 5
+
+
+def test_test_connection_button_reports_what_it_found(
+    district, rest_connection, client_for, district_admin
+):
+    server, connection = rest_connection(roster.tiny())
+    client = client_for(district, district_admin)
+
+    page = client.post(
+        f"/settings/rostering/connections/{connection.pk}/test/", follow=True
+    ).content.decode()
+
+    assert "Connected: 2 orgs" in page
+    server.fail("orgs", nth=1, status=401, times=5)
+    page = client.post(
+        f"/settings/rostering/connections/{connection.pk}/test/", follow=True
+    ).content.decode()
+    assert "Connection “REST 1.1” failed" in page

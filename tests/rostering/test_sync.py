@@ -6,7 +6,7 @@ import pytest
 
 from accounts.models import AuditEvent, GuardianLink, Role, Source, Status, User
 from rostering import services
-from rostering.models import RosterConnection, RunStatus, SyncChange, Trigger
+from rostering.models import RosterConnection, RunStatus, SyncChange, SyncRun, Trigger
 from rostering.oneroster import spec
 from schools.models import Classroom, Enrollment, School, Term, YearGroup
 from tests.factories import UserFactory
@@ -417,3 +417,37 @@ def test_held_runs_email_the_district_admins_with_the_reason(
     assert "waiting for your approval" in message.subject
     assert "deactivate 2 of 5 rostered accounts (40%)" in message.body
     assert f"/settings/rostering/runs/{run.pk}/" in message.body
+
+
+def test_sso_only_connection_creates_active_accounts_and_sends_nothing(
+    district, connection, mailoutbox
+):
+    connection.activation_emails = "none"
+    connection.save()
+
+    sync(connection, roster.tiny())
+
+    assert set(User.objects.filter(district=district).values_list("status", flat=True)) == {
+        Status.ACTIVE
+    }
+    assert mailoutbox == []
+
+
+def test_a_run_whose_worker_died_is_queued_again(district, connection):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    run = services.run_start(
+        connection=connection, actor=None, trigger=Trigger.COMMAND,
+        bundle=roster.zipped(roster.tiny()), enqueue=False,
+    )  # fmt: skip
+    assert services.run_claim(run)
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - dt.timedelta(minutes=30))
+
+    resumed = services.runs_resume_stalled()
+
+    run.refresh_from_db()
+    assert resumed == [run.pk] and run.status == RunStatus.QUEUED
+    assert services.run_claim(run)
+    assert services.run_execute(run=run).status == RunStatus.APPLIED
