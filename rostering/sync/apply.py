@@ -77,9 +77,9 @@ class _Writer:
             YearGroup.objects.filter(district=self.district).values_list("ordinal", flat=True)
         )
         for grade, name in self.plan.year_groups_new.items():
-            ordinal = spec.GRADES.index(grade) if grade in spec.GRADES else 100
+            ordinal = grade_ordinal(grade)
             while ordinal in used:
-                ordinal += 100
+                ordinal += 1
             used.add(ordinal)
             taken = YearGroup.objects.filter(district=self.district, name__iexact=name).first()
             if taken is not None and not taken.grade_code:
@@ -388,6 +388,15 @@ class _Writer:
             ["district", "run", "entity", "action", "sourced_id", "label", "fields"],
             rows,
         )
+
+
+def grade_ordinal(grade: str) -> int:
+    """Where a grade sorts among year groups: Year/Grade N at N, as districts number
+    theirs (create_district makes "Year 7" ordinal 7); kindergarten and before below 1."""
+    if grade.isdigit():
+        return int(grade)
+    early = {"IT": -4, "PR": -3, "PK": -2, "TK": -1, "KG": 0}
+    return early.get(grade, 20 + spec.GRADES.index(grade) if grade in spec.GRADES else 40)
 
 
 def _chunks(items):

@@ -138,4 +138,29 @@ class Command(BaseCommand):
             )
             if form:
                 Enrollment.objects.create(district=district, classroom=form, student=student)
+        self._roster(district, admin)
         return User.objects.filter(district=district).count()
+
+    def _roster(self, district, admin):
+        """A third school that a SIS rosters: one applied sync of a sample OneRoster
+        bundle, so Settings > Rostering and the read-only rostered records have content."""
+        from rostering import services as rostering
+        from rostering.models import Trigger
+        from rostering.oneroster import samples
+
+        rows = samples.sample_rows(
+            samples.SampleDistrict(schools=1, students=40, teachers=3, classes=6, seed=7)
+        )
+        connection = rostering.connection_create(
+            district=district, actor=admin, name="Demo SIS", kind="csv_upload", schedule="manual"
+        )
+        run = rostering.run_start(
+            connection=connection,
+            actor=admin,
+            trigger=Trigger.UPLOAD,
+            bundle=samples.bundle_zip(rows, version=samples.spec.V1_1),
+            bundle_name="demo-sis-oneroster.zip",
+            enqueue=False,
+        )
+        rostering.run_claim(run)
+        rostering.run_execute(run=run)
