@@ -148,10 +148,14 @@ def test_seed_demo_builds_a_demo_district_once(db, mailoutbox, client_for):
     assert "Sign in as admin with the password rollbook-demo-2026" in out
     demo = District.objects.get(slug="demo")
     users = User.objects.filter(district=demo)
-    assert users.filter(role=Role.STUDENT).count() == 40
-    assert users.filter(role=Role.DISTRICT_ADMIN).count() == 1
-    assert users.filter(role=Role.TEACHER).count() == 12
-    assert School.objects.filter(district=demo).count() == 2
+    manual = users.filter(managed_by_sis=False)
+    assert manual.filter(role=Role.STUDENT).count() == 40
+    assert manual.filter(role=Role.DISTRICT_ADMIN).count() == 1
+    assert manual.filter(role=Role.TEACHER).count() == 12
+    assert School.objects.filter(district=demo, sis_id="").count() == 2
+    # A third school comes from the demo SIS: one applied sync of 40 rostered students.
+    assert users.filter(managed_by_sis=True, role=Role.STUDENT).count() == 40
+    assert School.objects.filter(district=demo).exclude(sis_id="").count() == 1
     response = client_for(demo).post(
         "/login/", {"identifier": "admin", "password": "rollbook-demo-2026"}
     )
