@@ -271,7 +271,7 @@ def grade_mapping(request):
     rows = [
         {
             "code": grade,
-            "name": spec.GRADE_NAMES.get(grade, f"Grade {grade}"),
+            "name": spec.GRADE_NAMES.get(grade) or f"Grade {int(grade)}",
             "current": by_grade.get(grade),
         }
         for grade in grades

@@ -61,3 +61,10 @@ def test_admin_connects_uploads_and_approves_a_held_sync(
     expect(page.get_by_role("table").last).to_contain_text("Applied")
     assert_accessible(page, "rostering-status")
     assert User.objects.get(district=district, username="sam.one").status == Status.DEACTIVATED
+
+    page.get_by_role("link", name="Grade mapping").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Grade mapping")
+    expect(page.get_by_label("05 Grade 5")).to_have_value(
+        str(User.objects.get(district=district, username="sia.two").year_group_id)
+    )
+    assert_accessible(page, "rostering-grades")
