@@ -485,7 +485,8 @@ def run_approve(*, run, actor, enqueue=True) -> SyncRun:
         audit.record(
             actor=actor, action="rostering.run.approved", target=run, district=run.district
         )
-        transaction.on_commit(lambda: _enqueue(run))
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue(run))
     return run
 
 

@@ -17,7 +17,7 @@ def execute_sync(self, district_id, run_id):
         return
     if not services.run_claim(run):
         raise self.retry(countdown=BUSY_RETRY_SECONDS)
-    services.run_execute(run=run, approved=run.approved_by_id is not None)
+    services.run_execute(run=run, approved=run.approved_at is not None)
 
 
 @shared_task(base=TenantTask, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

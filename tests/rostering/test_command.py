@@ -54,17 +54,23 @@ def test_bad_bundle_exits_1_with_file_line_and_sourced_id(district, bundle):
     assert "nothing was applied" in str(failure.value)
 
 
-def test_held_run_exits_3_and_is_approved_by_number(district, bundle):
+def test_held_run_exits_3_and_is_approved_by_number(
+    district, bundle, django_capture_on_commit_callbacks
+):
     run_command("--district", "alpha", "--file", bundle(roster.tiny()))
     fewer = roster.without(roster.tiny(), "users.csv", "s1", "s2")
 
     with pytest.raises(CommandError) as held:
         run_command("--district", "alpha", "--file", bundle(fewer, "fewer.zip"))
     run = SyncRun.objects.filter(district=district).first()
-    out, _ = run_command("--district", "alpha", "--approve", str(run.pk))
+    # Commits run their callbacks here, as outside a test: nothing else may claim the run.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        out, _ = run_command("--district", "alpha", "--approve", str(run.pk))
 
     assert held.value.returncode == 3 and f"--approve {run.pk}" in str(held.value)
     assert "Applied" in out
+    # No task was queued: the command applied the run itself.
+    assert not [c for c in callbacks if "run_approve" in c.__qualname__]
     assert User.objects.filter(district=district, status="deactivated").count() == 2
 
 
