@@ -559,7 +559,8 @@ def runs_resume_stalled(now=None) -> list[int]:
 
 
 def grade_mapping_set(*, district, actor, mapping: dict[str, str]) -> None:
-    """Which year group each OneRoster grade becomes: {grade code: year group id or ""}.
+    """Which year group each OneRoster grade becomes: {grade code: year group id or ""
+    for none (a new one at the next sync)}; grades left out keep theirs.
     A year group takes at most one grade, so a sync never has to guess between two."""
     from schools.models import YearGroup
 
@@ -576,10 +577,15 @@ def grade_mapping_set(*, district, actor, mapping: dict[str, str]) -> None:
         before = {g.name: g.grade_code for g in groups.values()}
         by_group = {pk: grade for grade, pk in chosen.items()}
         for pk, group in groups.items():
-            code = by_group.get(pk, "")
+            # Grades the mapping does not mention keep their year group.
+            code = by_group.get(pk, "" if group.grade_code in mapping else group.grade_code)
             if group.grade_code != code:
                 group.grade_code = code
                 group.save(update_fields=["grade_code"])
+        # Digests are of grade codes: a new mapping must be diffed account by account.
+        RosterRecord.objects.filter(
+            district=district, entity__in=(Entity.USER, Entity.CLASS)
+        ).update(digest="")
         audit.record(
             actor=actor,
             action="rostering.grades.mapped",

@@ -171,8 +171,7 @@ def bundle_read(data: bytes) -> Bundle:
                     file="manifest.csv",
                 )
                 continue
-            with archive.open(members[file]) as raw:
-                tables[file] = _read_csv(raw, file, mode, version, problems)
+            tables[file] = _read_csv(archive, members[file], file, mode, version, problems)
         problems.raise_if_any()
     return _finish(version, tables, problems)
 
@@ -288,26 +287,44 @@ def _text(raw: bytes, file: str) -> str:
         ) from None
 
 
-def _read_csv(raw, file, mode, version, problems) -> Table:
+def _read_csv(archive, member, file, mode, version, problems) -> Table:
+    """Streams the member through the CSV reader: a 400,000-line enrollments.csv is never
+    held as one string (nor twice, as bytes and text)."""
+    with archive.open(member) as raw:
+        return _read_stream(raw, archive, member, file, mode, version, problems)
+
+
+def _read_stream(raw, archive, member, file, mode, version, problems) -> Table:
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
     try:
-        text = _text(raw.read(), file)
+        header = [cell.strip() for cell in next(reader, [])]
+        if not header:
+            problems.error(
+                "The file is empty: it needs at least its header row.", file=file, line=1
+            )
+            return Table(file=file, mode=mode, columns=KEEP[file])
+
+        def records():
+            for values in reader:
+                if values:
+                    yield reader.line_num, values
+
+        return _table(file, mode, version, header, records(), problems)
+    except UnicodeDecodeError:
+        # The stream decodes ahead of the reader: the whole member says which line it is.
+        with archive.open(member) as again:
+            _text(again.read(), file)
+        raise
     except zipfile.BadZipFile:
         raise SourceError(
             "The zip is damaged here (a checksum does not match): export the bundle again.",
             file=file,
         ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [cell.strip() for cell in next(reader, [])]
-    if not header:
-        problems.error("The file is empty: it needs at least its header row.", file=file, line=1)
-        return Table(file=file, mode=mode, columns=KEEP[file])
-
-    def records():
-        for values in reader:
-            if values:
-                yield reader.line_num, values
-
-    return _table(file, mode, version, header, records(), problems)
+    except csv.Error as error:
+        raise SourceError(
+            f"The file is not valid CSV here ({error}).", file=file, line=reader.line_num
+        ) from None
 
 
 def _table(file, mode, version, header, records, problems) -> Table:

@@ -375,7 +375,8 @@ class _Context:
                 "term": self.term_key[terms[0]] if terms else None,
                 "year_group": year_group,
             }
-            dig = digest(*fields.values())
+            # Of the SIS's values, not of ids made here (see users()).
+            dig = digest(title, code, school_sid, terms[0] if terms else "", ",".join(grade_list))
             target = current.get(record[1]) if record else None
             if target is None:
                 self.class_key[sid] = ("new", sid)
@@ -456,26 +457,18 @@ class _Context:
         roles_v12 = self._roles_v12() if version == spec.V1_2 else {}
         activation = self.connection.activation_emails
         new_status = Status.ACTIVE if activation == ActivationEmails.NONE else Status.INVITED
-
-        # What Rollbook holds for the users this run may touch, in one query each.
-        targets = {rec[1] for rec in known.values() if rec[1]}
-        current = {}
-        for values in (
-            User.objects.filter(district=self.district, pk__in=targets)
-            .values_list("pk", *USER_FIELDS[:-1], "password")
-            .iterator(chunk_size=20000)
-        ):
-            current[values[0]] = values
-        taken = {
-            name.lower(): pk
-            for pk, name in User.objects.filter(district=self.district)
-            .values_list("pk", "username")
-            .iterator(chunk_size=20000)
-        }
+        # Which rostered accounts still exist, and their roles: one narrow query. Whole
+        # rows are read only for the accounts this run changes.
+        roles_now = dict(
+            User.objects.filter(district=self.district, pk__in=_record_targets(self.connection))
+            .values_list("pk", "role")
+            .iterator(chunk_size=50000)
+        )
 
         desired = {}
         seen = set()
         agents = {}
+        gone = []
         for row, line in zip(rows, lines, strict=True):
             (sid, status, enabled, org_sids, role_code, username, given, family, identifier,
              email, agent_sids, grades, primary_org, preferred_given, preferred_family) = row  # fmt: skip
@@ -483,7 +476,7 @@ class _Context:
             record = known.get(sid)
             if status == "tobedeleted":
                 if record and record[3]:
-                    self._user_deactivate(sid, record, current)
+                    gone.append((sid, record))
                 continue
             if version == spec.V1_2:
                 role_code, orgs = roles_v12.get(sid, (None, None))
@@ -502,6 +495,7 @@ class _Context:
                 orgs = [o.strip() for o in org_sids.split(",") if o.strip()]
             role = ROLES[role_code] if role_code else None
             schools = None
+            school_sids = ()
             if orgs is not None:
                 unknown = [o for o in orgs if o not in self.org_types]
                 if unknown:
@@ -509,9 +503,8 @@ class _Context:
                         f"orgSourcedIds {', '.join(unknown)} not in orgs.csv.", file, line, sid
                     )
                     continue
-                schools = sorted(
-                    {self.school_key[o] for o in orgs if o in self.school_key}, key=str
-                )
+                school_sids = sorted({o for o in orgs if o in self.school_key})
+                schools = [self.school_key[o] for o in school_sids]
                 if role == Role.SCHOOL_ADMIN and not schools:
                     role = Role.DISTRICT_ADMIN  # an administrator of the district org itself
             if email and not EMAIL.match(email):
@@ -525,58 +518,81 @@ class _Context:
                     }
                 )
                 email = ""
-            first = (preferred_given or given)[:100]
-            last = (preferred_family or family)[:100]
-            year_group = self.year_group_for(grades) if role == Role.STUDENT else None
+            grade = grades.split(",", 1)[0].strip() if role == Role.STUDENT else ""
             fields = {
                 "role": role,
-                "first_name": first,
-                "last_name": last,
+                "first_name": (preferred_given or given)[:100],
+                "last_name": (preferred_family or family)[:100],
                 "username": username[:150],
                 "email": email[:254],
                 "sis_id": (identifier or sid)[:255],
                 "enabled": enabled == "true",
-                "year_group_id": year_group,
+                "year_group_id": self.year_group_for(grade) if grade else None,
                 "schools": schools,
             }
+            # The digest is of what the SIS says (sourcedIds and grade codes, never ids made
+            # here), so it is the same on every run until the SIS changes something.
+            dig = digest(
+                role,
+                *list(fields.values())[1:7],
+                ",".join(school_sids) if orgs is not None else "=",
+                grade,
+            )
             if role is not None:
                 self.user_role[sid] = role
             if agent_sids:
                 agents[sid] = [a.strip() for a in agent_sids.split(",") if a.strip()]
-            desired[sid] = (line, record, fields)
+            desired[sid] = (line, record, fields, dig)
 
         plan = self.plan
         compare, news = [], []
-        for sid, (line, record, fields) in desired.items():
-            dig = digest(*fields.values())
-            target = current.get(record[1]) if record else None
-            if target is None:
+        for sid, (line, record, fields, dig) in desired.items():
+            target_id = record[1] if record and record[1] in roles_now else None
+            if target_id is None:
                 news.append((sid, line, record, fields, dig))
                 continue
-            self.user_key[sid] = target[0]
-            if fields["role"] is None:
-                self.user_role[sid] = target[1]
+            self.user_key[sid] = target_id
+            self.user_role.setdefault(sid, roles_now[target_id])
             if record[2] == dig and record[3]:
                 plan.counts[Entity.USER]["unchanged"] += 1
             else:
-                compare.append((sid, record, target, fields, dig))
+                compare.append((sid, record, fields, dig))
+        gone.extend(self._missing(Entity.USER, file, seen))
+        current = _user_rows(
+            [rec[1] for _sid, rec, _f, _d in compare] + [rec[1] for _sid, rec in gone if rec[1]]
+        )
         # Existing accounts first, so they keep their usernames over newcomers'.
-        schools_now = _schools_of([item[2][0] for item in compare])
-        for sid, record, target, fields, dig in compare:
-            self._user_update(sid, record, target, fields, dig, taken, schools_now)
+        schools_now = _schools_of([rec[1] for _sid, rec, _f, _d in compare])
+        for sid, record, fields, dig in compare:
+            target = current[record[1]]
+            self._user_update(sid, record, target, fields, dig, schools_now)
         for sid, line, record, fields, dig in news:
-            self._user_new(sid, line, record, fields, dig, taken, new_status)
-        for sid, rec in self._missing(Entity.USER, file, seen):
+            self._user_new(sid, line, record, fields, dig, new_status)
+        for sid, rec in gone:
             self._user_deactivate(sid, rec, current)
         for sid, rec in known.items():
-            if sid not in desired and rec[3] and rec[1] in current:
+            if sid not in desired and rec[3] and rec[1] in roles_now:
                 self.user_key.setdefault(sid, rec[1])
-                self.user_role.setdefault(sid, current[rec[1]][1])
+                self.user_role.setdefault(sid, roles_now[rec[1]])
         self._links(agents, desired)
 
-    def _username(self, wanted: str, taken: dict, own_pk) -> str:
+    @property
+    def taken(self) -> dict:
+        """Every username of the district (lowercase) and its account: read once, when a
+        run first creates an account or changes a username."""
+        if not hasattr(self, "_taken"):
+            self._taken = {
+                name.lower(): pk
+                for pk, name in User.objects.filter(district=self.district)
+                .values_list("pk", "username")
+                .iterator(chunk_size=50000)
+            }
+        return self._taken
+
+    def _username(self, wanted: str, own_pk) -> str:
         """The SIS username, or it with 2, 3... added when another account holds it
         (usernames are unique per district; the SIS's are unique only in the SIS)."""
+        taken = self.taken
         base = wanted or "user"
         candidate, n = base, 1
         while taken.get(candidate.lower(), own_pk) != own_pk:
@@ -585,7 +601,7 @@ class _Context:
         taken[candidate.lower()] = own_pk
         return candidate
 
-    def _user_new(self, sid, line, record, fields, dig, taken, new_status):
+    def _user_new(self, sid, line, record, fields, dig, new_status):
         plan = self.plan
         if fields["role"] is None:
             self.error("This user has no role.", "users.csv", line, sid)
@@ -594,8 +610,8 @@ class _Context:
         linked = self._link_candidate(fields)
         if linked is not None:
             self.user_key[sid] = linked.pk
-            taken.pop(linked.username.lower(), None)
-            username = self._username(fields["username"], taken, linked.pk)
+            self.taken.pop(linked.username.lower(), None)
+            username = self._username(fields["username"], linked.pk)
             update = self._user_values(fields, username, status=None)
             if linked.status == Status.DEACTIVATED or not fields["enabled"]:
                 update["status"] = Status.DEACTIVATED if not fields["enabled"] else new_status
@@ -613,7 +629,7 @@ class _Context:
             return
         key = ("new", sid)
         self.user_key[sid] = key
-        username = self._username(fields["username"], taken, key)
+        username = self._username(fields["username"], key)
         if username.lower() != fields["username"].lower():
             plan.warnings.append(
                 {
@@ -672,11 +688,15 @@ class _Context:
         self._unrostered[fields["email"].lower()] = []  # linked once per run
         return user
 
-    def _user_update(self, sid, record, target, fields, dig, taken, schools_now):
+    def _user_update(self, sid, record, target, fields, dig, schools_now):
         plan = self.plan
         pk = target[0]
         before = dict(zip(USER_FIELDS[:-1], target[1:-1], strict=True))
-        username = self._username(fields["username"], taken, pk)
+        username = (
+            target[4]
+            if target[4].lower() == fields["username"].lower()
+            else self._username(fields["username"], pk)
+        )
         after = self._user_values(fields, username, status=None)
         has_password = not target[-1].startswith("!")
         if not fields["enabled"]:
@@ -846,15 +866,44 @@ class _Context:
             )
 
 
+def _record_targets(connection):
+    return RosterRecord.objects.filter(connection=connection, entity=Entity.USER).values(
+        "target_id"
+    )
+
+
+def _by_ids(queryset, field: str, ids: list):
+    """Rows of `queryset` whose `field` is in `ids`: by chunks of ids when they are few,
+    else all of them (a long IN list costs more to send than the rows it saves)."""
+    if len(ids) > 20000:
+        wanted = set(ids)
+        return (row for row in queryset.iterator(chunk_size=50000) if row[0] in wanted)
+    return (
+        row
+        for start in range(0, len(ids), 5000)
+        for row in queryset.filter(**{f"{field}__in": ids[start : start + 5000]})
+    )
+
+
+def _user_rows(user_ids) -> dict[int, tuple]:
+    rows = User.objects.filter(managed_by_sis=True).values_list("pk", *USER_FIELDS[:-1], "password")
+    if user_ids:
+        district = User.objects.filter(pk=user_ids[0]).values_list("district_id", flat=True)
+        rows = rows.filter(district_id__in=district)
+    return {row[0]: row for row in _by_ids(rows, "pk", list(user_ids))}
+
+
 def _schools_of(user_ids) -> dict[int, set]:
     found = defaultdict(set)
+    if not user_ids:
+        return found
     through = User.schools.through
-    for start in range(0, len(user_ids), 20000):
-        chunk = user_ids[start : start + 20000]
-        for user_id, school_id in through.objects.filter(user_id__in=chunk).values_list(
-            "user_id", "school_id"
-        ):
-            found[user_id].add(school_id)
+    district = User.objects.filter(pk=user_ids[0]).values_list("district_id", flat=True)
+    rows = through.objects.filter(user__district_id__in=district, user__managed_by_sis=True)
+    for user_id, school_id in _by_ids(
+        rows.values_list("user_id", "school_id"), "user_id", list(user_ids)
+    ):
+        found[user_id].add(school_id)
     return found
 
 

@@ -451,3 +451,37 @@ def test_a_run_whose_worker_died_is_queued_again(district, connection):
     assert resumed == [run.pk] and run.status == RunStatus.QUEUED
     assert services.run_claim(run)
     assert services.run_execute(run=run).status == RunStatus.APPLIED
+
+
+def test_a_file_that_is_not_utf8_fails_with_its_line(district, connection):
+    data = roster.zipped(
+        roster.tiny(),
+        extra_files={
+            "orgs.csv": (
+                "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\r\n"
+                "org-s1,,,Lakeside Primary,school,LP,\r\n"
+            ).encode()
+            + "org-s2,,,Ecole Sant\xe9,school,ES,\r\n".encode("latin-1")
+        },
+    )
+
+    run = sync(connection, data=data)
+
+    assert run.status == RunStatus.FAILED
+    assert (run.errors[0]["file"], run.errors[0]["line"]) == ("orgs.csv", 3)
+    assert "not UTF-8" in run.errors[0]["message"]
+
+
+def test_a_changed_grade_mapping_moves_students_at_the_next_sync(
+    district, connection, district_admin
+):
+    sync(connection, roster.tiny())
+    other = YearGroup.objects.create(district=district, ordinal=55, name="Form 5")
+    services.grade_mapping_set(
+        district=district, actor=district_admin, mapping={"05": str(other.pk)}
+    )
+
+    run = sync(connection, roster.tiny(), approve=True)
+
+    assert user(district, "sam.one").year_group == other
+    assert run.counts["user"]["updated"] == 2 and run.counts["user"]["unchanged"] == 3
