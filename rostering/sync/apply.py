@@ -17,6 +17,7 @@ from accounts.models import ActivationToken, GuardianLink, Source, Status, User,
 from bulkactions.importing import bulk
 from rostering.models import Entity, RosterRecord, SyncChange
 from rostering.oneroster import spec
+from rostering.sync.plan import pair_split
 from schools.models import Classroom, Enrollment, School, Term, YearGroup
 
 CHUNK = 20000
@@ -360,10 +361,13 @@ class _Writer:
             Classroom.teachers.through.objects.filter(pk__in=pks).delete()
         rows = (
             (self.district.pk, self.key("class", c), self.key("user", u), self.now)
-            for c, u in plan.enrollments_add
+            for c, u in map(pair_split, plan.enrollments_add)
         )
         bulk.insert_values(Enrollment, ["district", "classroom", "student", "created_at"], rows)
-        rows = ((self.key("class", c), self.key("user", u)) for c, u in plan.teachers_add)
+        rows = (
+            (self.key("class", c), self.key("user", u))
+            for c, u in map(pair_split, plan.teachers_add)
+        )
         bulk.insert_values(Classroom.teachers.through, ["classroom", "user"], rows)
 
     def records(self):
