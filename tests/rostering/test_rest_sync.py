@@ -119,3 +119,61 @@ def test_test_connection_button_reports_what_it_found(
         f"/settings/rostering/connections/{connection.pk}/test/", follow=True
     ).content.decode()
     assert "Connection “REST 1.1” failed" in page
+
+
+@pytest.fixture
+def bundle_host():
+    """A web server on localhost publishing one bundle at /roster.zip (404 elsewhere)."""
+    import http.server
+    import threading
+
+    published = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = published.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield published, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_bundle_fetched_from_an_address_on_the_schedule(district, bundle_host):
+    published, base = bundle_host
+    published["/roster.zip"] = roster.zipped(roster.tiny())
+    connection = services.connection_create(
+        district=district, actor=None, name="Nightly export", kind="csv_url",
+        url=f"{base}/roster.zip", schedule="daily",
+    )  # fmt: skip
+    connection.next_run_at = connection.next_run_at.replace(year=2020)
+    connection.save()
+
+    (run_id,) = services.runs_dispatch_due()
+    run = services.SyncRun.objects.get(pk=run_id)
+    assert services.run_claim(run)
+    run = services.run_execute(run=run)
+
+    assert run.status == RunStatus.APPLIED, run.errors
+    assert run.trigger == Trigger.SCHEDULE
+    assert User.objects.filter(district=district, managed_by_sis=True).count() == 5
+    assert "a OneRoster 1.1 bundle with 5 users" in services.connection_test(connection=connection)
+
+
+def test_missing_published_bundle_fails_with_the_status(district, bundle_host):
+    _published, base = bundle_host
+    connection = services.connection_create(
+        district=district, actor=None, name="Nightly export", kind="csv_url",
+        url=f"{base}/gone.zip", schedule="daily",
+    )  # fmt: skip
+
+    run = run_now(connection)
+
+    assert run.status == RunStatus.FAILED
+    assert "answered HTTP 404" in run.errors[0]["message"]

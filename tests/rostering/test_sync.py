@@ -7,6 +7,7 @@ import pytest
 from accounts.models import AuditEvent, GuardianLink, Role, Source, Status, User
 from rostering import services
 from rostering.models import RosterConnection, RunStatus, SyncChange, SyncRun, Trigger
+from rostering.models import RosterRecord as RosterRecordModel
 from rostering.oneroster import spec
 from schools.models import Classroom, Enrollment, School, Term, YearGroup
 from tests.factories import UserFactory
@@ -458,9 +459,9 @@ def test_a_file_that_is_not_utf8_fails_with_its_line(district, connection):
         roster.tiny(),
         extra_files={
             "orgs.csv": (
-                "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\r\n"
-                "org-s1,,,Lakeside Primary,school,LP,\r\n"
-            ).encode()
+                b"sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\r\n"
+                b"org-s1,,,Lakeside Primary,school,LP,\r\n"
+            )
             + "org-s2,,,Ecole Sant\xe9,school,ES,\r\n".encode("latin-1")
         },
     )
@@ -485,3 +486,37 @@ def test_a_changed_grade_mapping_moves_students_at_the_next_sync(
 
     assert user(district, "sam.one").year_group == other
     assert run.counts["user"]["updated"] == 2 and run.counts["user"]["unchanged"] == 3
+
+
+@pytest.mark.parametrize("version", [spec.V1_1, spec.V1_2])
+def test_a_year_later_every_student_moves_up_and_leavers_go(district, connection, version):
+    from rostering.oneroster import samples
+
+    rows = samples.sample_rows(
+        samples.SampleDistrict(version=version, students=60, classes=10, teachers=5, seed=3)
+    )
+    sync(connection, rows, version=version)
+    later = samples.next_year(rows, version=version, leavers=0.1, class_changes=0.2)
+    grades = {r["sourcedId"]: r["grades"] for r in later["users.csv"] if r["grades"]}
+    titles = {r["sourcedId"]: r["title"] for r in later["classes.csv"]}
+
+    run = sync(connection, later, version=version, approve=True)
+
+    assert run.status == RunStatus.APPLIED, run.errors
+    records = dict(
+        RosterRecordModel.objects.filter(connection=connection, entity="user").values_list(
+            "sourced_id", "target_id"
+        )
+    )
+    students = User.objects.filter(district=district, role=Role.STUDENT, managed_by_sis=True)
+    for student in students.select_related("year_group"):
+        sid = next(s for s, pk in records.items() if pk == student.pk)
+        if sid in grades:
+            assert student.status != Status.DEACTIVATED
+            assert student.year_group.grade_code == grades[sid]
+        else:
+            assert student.status == Status.DEACTIVATED
+    assert run.counts["user"]["deactivated"] >= 6
+    for room in Classroom.objects.filter(district=district, archived_at__isnull=True):
+        assert room.name == titles[room.sis_id]
+    assert Classroom.objects.filter(district=district, archived_at__isnull=False).exists()
