@@ -112,6 +112,13 @@ class Bundle:
         table = self.tables.get(file)
         return table.rows if table else []
 
+    def release(self, *files: str) -> None:
+        """Drops files' rows once the diff has taken what it needs (their mode stays)."""
+        for file in files:
+            table = self.tables.get(file)
+            if table is not None:
+                table.rows, table.lines = [], array("l")
+
 
 class _Problems:
     def __init__(self):

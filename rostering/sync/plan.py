@@ -465,10 +465,12 @@ class _Context:
             .iterator(chunk_size=50000)
         )
 
-        desired = {}
+        desired = set()
         seen = set()
         agents = {}
         gone = []
+        compare, news = [], []
+        unchanged = 0
         for row, line in zip(rows, lines, strict=True):
             (sid, status, enabled, org_sids, role_code, username, given, family, identifier,
              email, agent_sids, grades, primary_org, preferred_given, preferred_family) = row  # fmt: skip
@@ -542,11 +544,8 @@ class _Context:
                 self.user_role[sid] = role
             if agent_sids:
                 agents[sid] = [a.strip() for a in agent_sids.split(",") if a.strip()]
-            desired[sid] = (line, record, fields, dig)
-
-        plan = self.plan
-        compare, news = [], []
-        for sid, (line, record, fields, dig) in desired.items():
+            # Decided here, so the values of the many unchanged accounts are not kept.
+            desired.add(sid)
             target_id = record[1] if record and record[1] in roles_now else None
             if target_id is None:
                 news.append((sid, line, record, fields, dig))
@@ -554,9 +553,13 @@ class _Context:
             self.user_key[sid] = target_id
             self.user_role.setdefault(sid, roles_now[target_id])
             if record[2] == dig and record[3]:
-                plan.counts[Entity.USER]["unchanged"] += 1
+                unchanged += 1
             else:
                 compare.append((sid, record, fields, dig))
+
+        plan = self.plan
+        if unchanged:
+            plan.counts[Entity.USER]["unchanged"] += unchanged
         gone.extend(self._missing(Entity.USER, file, seen))
         current = _user_rows(
             [rec[1] for _sid, rec, _f, _d in compare] + [rec[1] for _sid, rec in gone if rec[1]]
