@@ -18,7 +18,8 @@ from rostering.oneroster.bundle import EMAIL, Bundle
 from rostering.oneroster.errors import BundleInvalid, SourceError
 from schools.models import Classroom, Enrollment, School, Term, YearGroup
 
-CHANGES_KEPT = 1000  # per entity and action: enough to review, bounded for 100k-user runs
+CHANGES_KEPT = 1000
+COMPARE_CHUNK = 10000  # per entity and action: enough to review, bounded for 100k-user runs
 
 ROLES = {
     "student": Role.STUDENT,
@@ -561,16 +562,18 @@ class _Context:
         if unchanged:
             plan.counts[Entity.USER]["unchanged"] += unchanged
         gone.extend(self._missing(Entity.USER, file, seen))
-        current = _user_rows(
-            [rec[1] for _sid, rec, _f, _d in compare] + [rec[1] for _sid, rec in gone if rec[1]]
-        )
-        # Existing accounts first, so they keep their usernames over newcomers'.
-        schools_now = _schools_of([rec[1] for _sid, rec, _f, _d in compare])
-        for sid, record, fields, dig in compare:
-            target = current[record[1]]
-            self._user_update(sid, record, target, fields, dig, schools_now)
+        # Existing accounts first, so they keep their usernames over newcomers'. Their
+        # rows are read a chunk at a time: a promotion changes nearly everyone.
+        for start in range(0, len(compare), COMPARE_CHUNK):
+            chunk = compare[start : start + COMPARE_CHUNK]
+            ids = [record[1] for _sid, record, _f, _d in chunk]
+            current, schools_now = _user_rows(ids), _schools_of(ids)
+            for sid, record, fields, dig in chunk:
+                self._user_update(sid, record, current[record[1]], fields, dig, schools_now)
+            compare[start : start + COMPARE_CHUNK] = [None] * len(chunk)
         for sid, line, record, fields, dig in news:
             self._user_new(sid, line, record, fields, dig, new_status)
+        current = _user_rows([rec[1] for _sid, rec in gone if rec[1]])
         for sid, rec in gone:
             self._user_deactivate(sid, rec, current)
         for sid, rec in known.items():
@@ -894,23 +897,13 @@ def _record_targets(connection):
 
 
 def _by_ids(queryset, field: str, ids: list):
-    """Rows of `queryset` whose `field` is in `ids`: by chunks of ids when they are few,
-    else all of them (a long IN list costs more to send than the rows it saves)."""
-    if len(ids) > 20000:
-        wanted = set(ids)
-        return (row for row in queryset.iterator(chunk_size=50000) if row[0] in wanted)
-    return (
-        row
-        for start in range(0, len(ids), 5000)
-        for row in queryset.filter(**{f"{field}__in": ids[start : start + 5000]})
-    )
+    """Rows whose `field` is one of `ids`, a few thousand ids per query."""
+    for start in range(0, len(ids), 5000):
+        yield from queryset.filter(**{f"{field}__in": ids[start : start + 5000]})
 
 
 def _user_rows(user_ids) -> dict[int, tuple]:
-    rows = User.objects.filter(managed_by_sis=True).values_list("pk", *USER_FIELDS[:-1], "password")
-    if user_ids:
-        district = User.objects.filter(pk=user_ids[0]).values_list("district_id", flat=True)
-        rows = rows.filter(district_id__in=district)
+    rows = User.objects.values_list("pk", *USER_FIELDS[:-1], "password")
     return {row[0]: row for row in _by_ids(rows, "pk", list(user_ids))}
 
 
@@ -918,12 +911,8 @@ def _schools_of(user_ids) -> dict[int, set]:
     found = defaultdict(set)
     if not user_ids:
         return found
-    through = User.schools.through
-    district = User.objects.filter(pk=user_ids[0]).values_list("district_id", flat=True)
-    rows = through.objects.filter(user__district_id__in=district, user__managed_by_sis=True)
-    for user_id, school_id in _by_ids(
-        rows.values_list("user_id", "school_id"), "user_id", list(user_ids)
-    ):
+    rows = User.schools.through.objects.values_list("user_id", "school_id")
+    for user_id, school_id in _by_ids(rows, "user_id", list(user_ids)):
         found[user_id].add(school_id)
     return found
 
