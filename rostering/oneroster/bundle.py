@@ -304,7 +304,10 @@ def _read_csv(archive, member, file, mode, version, problems) -> Table:
 
 
 def _read_stream(raw, archive, member, file, mode, version, problems) -> Table:
-    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    # Large reads: the zip member decompresses slowly in the small ones csv asks for.
+    text = io.TextIOWrapper(
+        io.BufferedReader(raw, buffer_size=1 << 20), encoding="utf-8-sig", newline=""
+    )
     reader = csv.reader(text)
     try:
         header = [cell.strip() for cell in next(reader, [])]

@@ -134,7 +134,7 @@ def _records(connection) -> dict:
     rows = RosterRecord.objects.filter(connection=connection).values_list(
         "entity", "sourced_id", "pk", "target_id", "digest", "is_active"
     )
-    for entity, sourced_id, pk, target_id, dig, active in rows.iterator(chunk_size=20000):
+    for entity, sourced_id, pk, target_id, dig, active in rows.iterator(chunk_size=10000):
         found[entity][sourced_id] = (pk, target_id, dig, active)
     return found
 
@@ -463,7 +463,7 @@ class _Context:
         roles_now = dict(
             User.objects.filter(district=self.district, pk__in=_record_targets(self.connection))
             .values_list("pk", "role")
-            .iterator(chunk_size=50000)
+            .iterator(chunk_size=10000)
         )
 
         desired = set()
@@ -591,7 +591,7 @@ class _Context:
                 name.lower(): pk
                 for pk, name in User.objects.filter(district=self.district)
                 .values_list("pk", "username")
-                .iterator(chunk_size=50000)
+                .iterator(chunk_size=10000)
             }
         return self._taken
 
@@ -842,7 +842,7 @@ class _Context:
         for pk, classroom_id, student_id in (
             Enrollment.objects.filter(district=self.district, classroom_id__in=classrooms)
             .values_list("pk", "classroom_id", "student_id")
-            .iterator(chunk_size=50000)
+            .iterator(chunk_size=10000)
         ):
             students[classroom_id << PAIR_SHIFT | student_id] = pk
         teachers = {}
@@ -850,7 +850,7 @@ class _Context:
         for pk, classroom_id, user_id in (
             through.objects.filter(classroom_id__in=classrooms)
             .values_list("pk", "classroom_id", "user_id")
-            .iterator(chunk_size=50000)
+            .iterator(chunk_size=10000)
         ):
             teachers[classroom_id << PAIR_SHIFT | user_id] = pk
         return students, teachers
