@@ -355,10 +355,8 @@ class _Writer:
 
     def memberships(self):
         plan = self.plan
-        for pks in _chunks(plan.enrollments_remove):
-            Enrollment.objects.filter(pk__in=pks).delete()
-        for pks in _chunks(plan.teachers_remove):
-            Classroom.teachers.through.objects.filter(pk__in=pks).delete()
+        _pairs_delete(Enrollment, "classroom_id", "student_id", plan.enrollments_remove)
+        _pairs_delete(Classroom.teachers.through, "classroom_id", "user_id", plan.teachers_remove)
         rows = (
             (self.district.pk, self.key("class", c), self.key("user", u), self.now)
             for c, u in map(pair_split, plan.enrollments_add)
@@ -411,6 +409,26 @@ class _Writer:
             ["district", "run", "entity", "action", "sourced_id", "label", "fields"],
             rows,
         )
+
+
+def _pairs_delete(model, class_column: str, user_column: str, keys) -> None:
+    """Deletes memberships by (class, user) pairs, CHUNK at a time."""
+    from django.db import connection
+
+    keys = list(keys)
+    for start in range(0, len(keys), CHUNK):
+        pairs = [pair_split(key) for key in keys[start : start + CHUNK]]
+        if connection.vendor != "postgresql":
+            for class_id, user_id in pairs:
+                model.objects.filter(**{class_column: class_id, user_column: user_id}).delete()
+            continue
+        table = connection.ops.quote_name(model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} AS m USING unnest(%s::bigint[], %s::bigint[]) "  # noqa: S608 - names only
+                f"AS v(c, u) WHERE m.{class_column} = v.c AND m.{user_column} = v.u",
+                [[c for c, _u in pairs], [u for _c, u in pairs]],
+            )
 
 
 def grade_ordinal(grade: str) -> int:

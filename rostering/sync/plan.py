@@ -88,7 +88,8 @@ class Plan:
     # resolve, digest); and the ids of records to mark inactive.
     records: list = field(default_factory=list)
     records_inactive: list = field(default_factory=list)
-    # Memberships by sourcedId pairs (resolved at apply) and by id pairs (removals).
+    # Memberships as (class, user) pair keys (pair_key): to add, resolved at apply, and to
+    # remove, all of existing rows.
     enrollments_add: list = field(default_factory=list)
     enrollments_remove: list = field(default_factory=list)
     teachers_add: list = field(default_factory=list)
@@ -825,34 +826,34 @@ class _Context:
             (want_teachers, gone_teachers, teachers, self.plan.teachers_add,
              self.plan.teachers_remove),
         ):  # fmt: skip
-            for pair in want:
-                if pair not in have:
-                    adds.append(pair)
-            drop = (set(have) - want) if bulk else (gone & set(have))
-            for pair in drop:
-                removes.append(have[pair])
+            new = want - have
+            adds.extend(new)
+            drop = (have - want) if bulk else (gone & have)
+            removes.extend(drop)
             counts = self.plan.counts[Entity.ENROLLMENT]
-            counts["created"] += sum(1 for pair in want if pair not in have)
+            counts["created"] += len(new)
             counts["removed"] += len(drop)
-            counts["unchanged"] += sum(1 for pair in want if pair in have)
+            counts["unchanged"] += len(want) - len(new)
         self._enrollment_changes()
 
     def _memberships(self, classrooms):
-        students = {}
-        for pk, classroom_id, student_id in (
-            Enrollment.objects.filter(district=self.district, classroom_id__in=classrooms)
-            .values_list("pk", "classroom_id", "student_id")
+        """The rostered classes' members now, as packed (class, user) ints."""
+        students = {
+            pair_key(classroom_id, student_id)
+            for classroom_id, student_id in Enrollment.objects.filter(
+                district=self.district, classroom_id__in=classrooms
+            )
+            .values_list("classroom_id", "student_id")
             .iterator(chunk_size=10000)
-        ):
-            students[classroom_id << PAIR_SHIFT | student_id] = pk
-        teachers = {}
-        through = Classroom.teachers.through
-        for pk, classroom_id, user_id in (
-            through.objects.filter(classroom_id__in=classrooms)
-            .values_list("pk", "classroom_id", "user_id")
+        }
+        teachers = {
+            pair_key(classroom_id, user_id)
+            for classroom_id, user_id in Classroom.teachers.through.objects.filter(
+                classroom_id__in=classrooms
+            )
+            .values_list("classroom_id", "user_id")
             .iterator(chunk_size=10000)
-        ):
-            teachers[classroom_id << PAIR_SHIFT | user_id] = pk
+        }
         return students, teachers
 
     def _enrollment_changes(self):
