@@ -572,8 +572,9 @@ class _Context:
             for sid, record, fields, dig in chunk:
                 self._user_update(sid, record, current[record[1]], fields, dig, schools_now)
             compare[start : start + COMPARE_CHUNK] = [None] * len(chunk)
-        for sid, line, record, fields, dig in news:
+        for index, (sid, line, record, fields, dig) in enumerate(news):
             self._user_new(sid, line, record, fields, dig, new_status)
+            news[index] = None  # a first sync holds 100,000 of these: freed as they go
         current = _user_rows([rec[1] for _sid, rec in gone if rec[1]])
         for sid, rec in gone:
             self._user_deactivate(sid, rec, current)
