@@ -239,6 +239,9 @@ ROSTER_MAX_BUNDLE_MB = env.int("ROSTER_MAX_BUNDLE_MB", default=200)
 ROSTER_MAX_UNCOMPRESSED_MB = env.int("ROSTER_MAX_UNCOMPRESSED_MB", default=2000)
 ROSTER_HTTP_TIMEOUT = env.float("ROSTER_HTTP_TIMEOUT", default=30.0)
 ROSTER_STALL_MINUTES = env.int("ROSTER_STALL_MINUTES", default=15)
+# Plain-HTTP SIS addresses on this machine (localhost): for development and the tests'
+# OneRoster server; off in production, so admins cannot point the worker at local ports.
+ROSTER_ALLOW_LOCAL_URLS = env.bool("ROSTER_ALLOW_LOCAL_URLS", default=DEBUG)
 
 # Imports: what one file may hold, how long generated passwords can be downloaded, and
 # after how long without a heartbeat a running import counts as stalled and is resumed.

@@ -91,12 +91,27 @@ def _connection_errors(values: dict) -> dict[str, list[str]]:
 
 
 def _is_https_or_local(url: str) -> bool:
+    """HTTPS, or plain HTTP to this machine where ROSTER_ALLOW_LOCAL_URLS allows it
+    (development and tests): never a way for an admin to reach the server's own ports."""
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
-    return parts.scheme == "https" or (
-        parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1")
-    )
+    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if local:
+        return settings.ROSTER_ALLOW_LOCAL_URLS and parts.scheme in ("http", "https")
+    return parts.scheme == "https"
+
+
+def redacted(url: str) -> str:
+    """An address fit for messages, audit and email: no credentials, query or fragment
+    (bundle addresses often carry a token there)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def connection_for_upload(*, district, actor) -> RosterConnection:
@@ -142,6 +157,12 @@ def connection_update(*, connection, actor, secret: str = "", **values) -> Roste
     values = {k: v for k, v in values.items() if k in CONNECTION_FIELDS}
     merged = {**{k: getattr(connection, k) for k in CONNECTION_FIELDS}, **values}
     errors = _connection_errors(merged)
+    moved = any(
+        merged[name] != getattr(connection, name) for name in ("kind", "url", "token_url", "auth")
+    )
+    if moved and connection.secret_sealed and not secret:
+        # The stored secret goes only where it was given: a new address needs it again.
+        errors["secret"] = ["Enter the client secret again: the address or sign-in method changed"]
     if (
         RosterConnection.objects.filter(district=connection.district, name__iexact=merged["name"])
         .exclude(pk=connection.pk)
@@ -174,6 +195,7 @@ def connection_update(*, connection, actor, secret: str = "", **values) -> Roste
 def _audited(connection) -> dict:
     values = {k: getattr(connection, k) for k in CONNECTION_FIELDS}
     values["daily_at"] = str(values["daily_at"])
+    values["url"] = redacted(values["url"]) if values["url"] else ""
     return values
 
 
@@ -196,6 +218,9 @@ def next_run(connection, now) -> dt.datetime | None:
 
 
 def rest_source(connection) -> rest.RestSource:
+    for url in (connection.url, connection.token_url):
+        if url and not _is_https_or_local(url):
+            raise SourceError("The SIS address must start with https://.", file=redacted(url))
     return rest.RestSource(
         base_url=connection.url.rstrip("/"),
         version=connection.version,
@@ -309,7 +334,12 @@ def _execute(run, approved) -> SyncRun:
         run.counts = _counts(plan)
         run.warnings = plan.warnings[:200]
         if run.dry_run:
+            run.bundle = None  # personal data: kept only while a run may still apply it
             return _finish(run, plan, RunStatus.PREVIEWED)
+        if approved and _newer_run(run):
+            run.bundle = None
+            run.hold_reason = "A newer sync of this connection ran first: this one was not applied."
+            return _finish(run, None, RunStatus.SUPERSEDED)
         reason = "" if approved else hold_reason(connection, plan)
         if reason:
             run.hold_reason = reason
@@ -378,6 +408,20 @@ def _release_memory() -> None:
         pass
 
 
+def _beat(run):
+    """A progress callback that keeps the run's heartbeat fresh during a long fetch, so
+    it is not taken for stalled and started a second time."""
+    last = [timezone.now()]
+
+    def beat(_file, _count):
+        now = timezone.now()
+        if (now - last[0]).total_seconds() >= 10:
+            last[0] = now
+            SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=now)
+
+    return beat
+
+
 def _phase(run, phase):
     run.phase = phase
     SyncRun.objects.filter(pk=run.pk).update(phase=phase, heartbeat_at=timezone.now())
@@ -397,33 +441,37 @@ def _fetch(run) -> bytes:
             since = connection.last_fetched_at - DELTA_OVERLAP
         run.is_delta = since is not None
         SyncRun.objects.filter(pk=run.pk).update(is_delta=run.is_delta)
-        rows = rest.fetch(rest_source(connection), since=since)
+        rows = rest.fetch(rest_source(connection), since=since, progress=_beat(run))
         modes = {file: ("delta" if since else "bulk") for file in rows}
         return samples.bundle_zip(rows, version=connection.version, modes=modes)
     raise SourceError("This connection takes uploaded bundles: upload one to sync.")
 
 
 def _download(url: str) -> bytes:
+    where = redacted(url)
     if not _is_https_or_local(url):
-        raise SourceError("The bundle address must start with https://.", file=url)
+        raise SourceError("The bundle address must start with https://.", file=where)
     limit = settings.ROSTER_MAX_BUNDLE_MB * 1024 * 1024
+    # No redirects: a redirect could lead the worker to another host or to plain HTTP.
+    opener = urllib.request.build_opener(rest.NoRedirects)
     try:
-        with urllib.request.urlopen(url, timeout=settings.ROSTER_HTTP_TIMEOUT) as response:  # noqa: S310 - https checked above
+        with opener.open(url, timeout=settings.ROSTER_HTTP_TIMEOUT) as response:
             data = response.read(limit + 1)
     except urllib.error.HTTPError as error:
         raise SourceError(
             f"The bundle address answered HTTP {error.code}: check the address and that the "
-            "export is published.",
-            file=url,
+            "export is published there (redirects are not followed).",
+            file=where,
         ) from None
     except (urllib.error.URLError, TimeoutError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise SourceError(
-            f"The bundle address could not be reached ({reason}).", file=url
+            f"The bundle address could not be reached ({reason}).", file=where
         ) from None
     if len(data) > limit:
         raise SourceError(
-            f"The bundle is larger than {settings.ROSTER_MAX_BUNDLE_MB} MB, the limit.", file=url
+            f"The bundle is larger than {settings.ROSTER_MAX_BUNDLE_MB} MB, the limit.",
+            file=where,
         )
     return data
 
@@ -496,6 +544,11 @@ def run_approve(*, run, actor, enqueue=True) -> SyncRun:
     """An admin has read the held diff and lets it through: the same bundle is diffed
     again (the roster may have moved since) and applied whatever the threshold."""
     with transaction.atomic():
+        if _newer_run(run):
+            raise ValidationError(
+                "A newer sync of this connection has started or run since: approving this "
+                "one would bring back older data. Review the newer run instead."
+            )
         updated = SyncRun.objects.filter(pk=run.pk, status=RunStatus.HELD).update(
             status=RunStatus.QUEUED, approved_by=actor, approved_at=timezone.now()
         )
@@ -508,6 +561,14 @@ def run_approve(*, run, actor, enqueue=True) -> SyncRun:
         if enqueue:
             transaction.on_commit(lambda: _enqueue(run))
     return run
+
+
+def _newer_run(run) -> bool:
+    return (
+        SyncRun.objects.filter(connection_id=run.connection_id, dry_run=False, pk__gt=run.pk)
+        .exclude(status__in=(RunStatus.FAILED, RunStatus.REJECTED, RunStatus.SUPERSEDED))
+        .exists()
+    )
 
 
 def run_reject(*, run, actor) -> SyncRun:

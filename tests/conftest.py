@@ -24,6 +24,8 @@ def pytest_configure(config):
     # Other threads cannot see a test's uncommitted rows; tests that commit for real
     # (worker, e2e) turn the parallel import commit back on.
     settings.IMPORT_COMMIT_THREADS = 1
+    # The rostering tests' OneRoster and bundle servers listen on localhost.
+    settings.ROSTER_ALLOW_LOCAL_URLS = True
 
 
 @pytest.fixture(autouse=True)

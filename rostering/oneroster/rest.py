@@ -153,7 +153,7 @@ def oauth1_authorization(method: str, url: str, client_id: str, secret: str) -> 
 # --- HTTP
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
+class NoRedirects(urllib.request.HTTPRedirectHandler):
     # urllib would resend the Authorization header to wherever a redirect points.
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         return None
@@ -172,7 +172,7 @@ class _Client:
         self.source = source
         self.base = source.base_url.rstrip("/")
         self.origin = urlsplit(self.base)[:2]
-        self.opener = urllib.request.build_opener(_NoRedirects)
+        self.opener = urllib.request.build_opener(NoRedirects)
         self.token = ""
 
     def url(self, endpoint: str, params: dict) -> str:

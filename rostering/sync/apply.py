@@ -110,6 +110,11 @@ class _Writer:
                 continue
             school = School.objects.get(district=self.district, pk=pk)
             before = {k: getattr(school, k) for k in fields}
+            name = fields["name"]
+            clash = School.objects.filter(district=self.district, name__iexact=name).exclude(pk=pk)
+            if clash.exists():
+                # School names are unique in a district: the SIS's second one is told apart.
+                fields = {**fields, "name": f"{name} ({fields['code'] or sid})"[:120]}
             for name, value in fields.items():
                 setattr(school, name, value)
             school.save(update_fields=list(fields))

@@ -11,7 +11,7 @@ import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from accounts.models import STAFF_ROLES, GuardianLink, Role, Status, User
+from accounts.models import GuardianLink, Role, Status, User
 from rostering.models import ActivationEmails, ChangeAction, Entity, RosterConnection, RosterRecord
 from rostering.oneroster import spec
 from rostering.oneroster.bundle import EMAIL, Bundle
@@ -59,10 +59,6 @@ USER_FIELDS = (
 def digest(*values) -> str:
     joined = "\x1f".join("" if v is None else str(v) for v in values)
     return hashlib.blake2b(joined.encode(), digest_size=16).hexdigest()
-
-
-def role_group(role: str) -> str:
-    return "staff" if role in STAFF_ROLES else role
 
 
 @dataclass
@@ -189,6 +185,8 @@ class _Context:
         by_sis = {s.sis_id: s for s in existing.values() if s.sis_id}
         by_name = {s.name.lower(): s for s in existing.values()}
         known = self.records.get(Entity.ORG, {})
+        # Schools another org of this connection already holds.
+        claimed = {rec[1] for sid, rec in known.items() if rec[1] and rec[3]}
         seen = set()
         table = self.bundle.tables.get(file)
         for row in table.rows if table else ():
@@ -210,10 +208,23 @@ class _Context:
                     )
                 continue
             school = existing.get(record[1]) if record else None
+            if school is not None and record[2] == dig and record[3]:
+                self.school_key[sid] = school.pk
+                claimed.add(school.pk)
+                self.plan.counts[Entity.ORG]["unchanged"] += 1
+                continue
             if school is None:
-                school = by_sis.get(sid) or by_name.get(name.lower())
+                school = by_sis.get(sid)
+                same_name = by_name.get(name.lower())
+                # A school of the same name is linked only if no other SIS org has it.
+                if school is None and same_name is not None and not same_name.sis_id:
+                    school = same_name
+                if school is not None and school.pk in claimed:
+                    school = None
                 if school is not None:
                     self.plan.note(Entity.ORG, ChangeAction.LINK, sid, school.name)
+            if school is not None:
+                claimed.add(school.pk)
             fields = {"name": name[:120], "code": identifier[:30], "sis_id": sid}
             if school is None:
                 self.school_key[sid] = ("new", sid)
@@ -522,7 +533,9 @@ class _Context:
                     }
                 )
                 email = ""
-            grade = grades.split(",", 1)[0].strip() if role == Role.STUDENT else ""
+            # A 1.2 delta may carry a user without their roles: they keep the stored one.
+            known_role = role or (roles_now.get(record[1]) if record else None)
+            grade = grades.split(",", 1)[0].strip() if known_role == Role.STUDENT else ""
             fields = {
                 "role": role,
                 "first_name": (preferred_given or given)[:100],
@@ -618,7 +631,6 @@ class _Context:
         linked = self._link_candidate(fields)
         if linked is not None:
             self.user_key[sid] = linked.pk
-            self.taken.pop(linked.username.lower(), None)
             username = self._username(fields["username"], linked.pk)
             update = self._user_values(fields, username, status=None)
             if linked.status == Status.DEACTIVATED or not fields["enabled"]:
@@ -639,15 +651,8 @@ class _Context:
         self.user_key[sid] = key
         username = self._username(fields["username"], key)
         if username.lower() != fields["username"].lower():
-            plan.warnings.append(
-                {
-                    "message": f"username {fields['username']} is taken by another account; "
-                    f"this account was given {username}.",
-                    "file": "users.csv",
-                    "line": line,
-                    "sourced_id": sid,
-                }
-            )
+            self._username_warning(sid, fields["username"], username, line)
+            dig = ""
         values = self._user_values(
             fields, username, status=new_status if fields["enabled"] else Status.DEACTIVATED
         )
@@ -655,6 +660,17 @@ class _Context:
         plan.user_schools[key] = fields["schools"] or []
         plan.records.append((record[0] if record else None, Entity.USER, sid, key, dig))
         plan.note(Entity.USER, ChangeAction.CREATE, sid, label, _readable_user(values))
+
+    def _username_warning(self, sid, wanted, given, line=None):
+        self.plan.warnings.append(
+            {
+                "message": f"username {wanted} is taken by another account; this account "
+                f"has {given} until it is free.",
+                "file": "users.csv",
+                "line": line,
+                "sourced_id": sid,
+            }
+        )
 
     def _user_values(self, fields, username, *, status) -> dict:
         values = {
@@ -674,7 +690,8 @@ class _Context:
 
     def _link_candidate(self, fields):
         """An account made here before the SIS knew it: linked only when exactly one
-        unrostered account has this email and a compatible role (DESIGN §3)."""
+        unrostered account has this email and the same role (DESIGN §3). Linking hands the
+        role to the SIS, so an admin is never linked to a teacher row and demoted."""
         if not fields["email"]:
             return None
         if not hasattr(self, "_unrostered"):
@@ -686,9 +703,7 @@ class _Context:
             ):
                 self._unrostered[user.email.lower()].append(user)
         matches = [
-            u
-            for u in self._unrostered.get(fields["email"].lower(), [])
-            if role_group(u.role) == role_group(fields["role"])
+            u for u in self._unrostered.get(fields["email"].lower(), []) if u.role == fields["role"]
         ]
         if len(matches) != 1:
             return None
@@ -718,6 +733,9 @@ class _Context:
         if schools is not None and set(schools) != schools_now.get(pk, set()):
             plan.user_schools[pk] = schools
             changed["schools"] = [sorted(schools_now.get(pk, ())), schools]
+        if username.lower() != fields["username"].lower():
+            self._username_warning(sid, fields["username"], username)
+            dig = ""  # compared again next run, when the name the SIS wants may be free
         plan.records.append((record[0] if record else None, Entity.USER, sid, pk, dig))
         label = f"{fields['first_name']} {fields['last_name']}"
         if changed:
@@ -771,11 +789,13 @@ class _Context:
             g, s = ids.get(guardian_id), ids.get(student_id)
             if g is None or s is None:
                 continue
-            # In a delta, only links of users the file carries are decided.
-            if self._bulk("users.csv") or g in desired or s in desired:
-                existing.add((g, s))
-                if (g, s) not in wanted:
-                    self.plan.links_remove.append(pk)
+            existing.add((g, s))
+            # Either side may list the link: a delta drops it only when it carries both
+            # people and neither lists the other any more.
+            if (g, s) not in wanted and (
+                self._bulk("users.csv") or (g in desired and s in desired)
+            ):
+                self.plan.links_remove.append(pk)
         for pair in wanted - existing:
             self.plan.links_add.append(pair)
         self.plan.counts["guardian_link"]["created"] += len(wanted - existing)

@@ -131,7 +131,12 @@ def bundle_host():
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            body = published.get(self.path)
+            body = published.get(self.path.split("?")[0])
+            if isinstance(body, str):  # a redirect to that address
+                self.send_response(302)
+                self.send_header("Location", body)
+                self.end_headers()
+                return
             self.send_response(200 if body is not None else 404)
             self.end_headers()
             self.wfile.write(body or b"")
@@ -177,3 +182,50 @@ def test_missing_published_bundle_fails_with_the_status(district, bundle_host):
 
     assert run.status == RunStatus.FAILED
     assert "answered HTTP 404" in run.errors[0]["message"]
+
+
+def test_moving_a_connection_needs_its_secret_again(district, rest_connection):
+    from django.core.exceptions import ValidationError
+
+    server, connection = rest_connection(roster.tiny())
+
+    with pytest.raises(ValidationError) as refused:
+        services.connection_update(
+            connection=connection, actor=None, token_url="https://attacker.example/token"
+        )
+
+    assert "Enter the client secret again" in str(refused.value)
+    connection.refresh_from_db()
+    assert connection.token_url == server.token_url
+
+
+def test_local_addresses_are_refused_unless_allowed(district, settings):
+    from django.core.exceptions import ValidationError
+
+    settings.ROSTER_ALLOW_LOCAL_URLS = False
+
+    with pytest.raises(ValidationError, match="https://"):
+        services.connection_create(
+            district=district, actor=None, name="Local", kind="csv_url",
+            url="http://127.0.0.1:8000/export.zip", schedule="daily",
+        )  # fmt: skip
+
+
+def test_bundle_redirects_are_not_followed_and_tokens_never_shown(district, bundle_host):
+    published, base = bundle_host
+    published["/roster.zip"] = roster.zipped(roster.tiny())
+    published["/moved.zip"] = f"{base}/roster.zip"
+    connection = services.connection_create(
+        district=district, actor=None, name="Export", kind="csv_url",
+        url=f"{base}/moved.zip?token=s3cr3t", schedule="daily",
+    )  # fmt: skip
+
+    run = run_now(connection)
+
+    assert run.status == RunStatus.FAILED
+    assert "HTTP 302" in run.errors[0]["message"]
+    assert "redirects are not followed" in run.errors[0]["message"]
+    assert "s3cr3t" not in str(run.errors)
+    from accounts.models import AuditEvent
+
+    assert "s3cr3t" not in str(AuditEvent.objects.filter(action__startswith="rostering").values())

@@ -520,3 +520,125 @@ def test_a_year_later_every_student_moves_up_and_leavers_go(district, connection
     for room in Classroom.objects.filter(district=district, archived_at__isnull=True):
         assert room.name == titles[room.sis_id]
     assert Classroom.objects.filter(district=district, archived_at__isnull=False).exists()
+
+
+def test_an_admin_is_never_linked_to_a_sis_row_of_another_role(
+    district, connection, district_admin
+):
+    rows = roster.changed(roster.tiny(), "users.csv", "t1", email="ada@alpha.example")
+
+    run = sync(connection, rows)
+
+    district_admin.refresh_from_db()
+    assert run.status == RunStatus.APPLIED
+    assert district_admin.role == Role.DISTRICT_ADMIN and not district_admin.managed_by_sis
+    assert user(district, "tina.teach").email == "ada@alpha.example"
+
+
+def test_a_linked_accounts_old_username_stays_taken_in_that_run(district, connection):
+    UserFactory(district=district, role=Role.TEACHER, username="tina.old", email="tina@sis.example")
+    rows = roster.changed(roster.tiny(), "users.csv", "s3", username="tina.old")
+
+    run = sync(connection, rows)
+
+    assert run.status == RunStatus.APPLIED, run.errors
+    assert User.objects.filter(district=district, username="tina.old2").exists()
+
+
+def test_approving_an_old_held_run_after_a_newer_one_is_refused(district, connection):
+    sync(connection, roster.tiny())
+    held = sync(connection, roster.without(roster.tiny(), "users.csv", "s1", "s2"))
+    newer = sync(connection, roster.tiny())
+
+    with pytest.raises(Exception, match="newer sync"):
+        services.run_approve(run=held, actor=None, enqueue=False)
+
+    held.refresh_from_db()
+    assert newer.status == RunStatus.APPLIED
+    assert held.status == RunStatus.SUPERSEDED
+    assert user(district, "sam.one").status == Status.INVITED
+
+
+def test_a_school_renamed_to_another_schools_name_is_told_apart(district, connection):
+    from tests.factories import SchoolFactory
+
+    sync(connection, roster.tiny())
+    SchoolFactory(district=district, name="Hillside Primary")
+
+    run = sync(
+        connection, roster.changed(roster.tiny(), "orgs.csv", "org-s1", name="Hillside Primary")
+    )
+
+    assert run.status == RunStatus.APPLIED, run.errors
+    assert School.objects.get(sis_id="org-s1").name == "Hillside Primary (LP)"
+    assert sync(
+        connection, roster.changed(roster.tiny(), "orgs.csv", "org-s1", name="Hillside Primary")
+    ).counts["org"] == {"unchanged": 1}
+
+
+def test_two_orgs_with_one_name_get_two_schools(district, connection):
+    rows = roster.tiny()
+    rows["orgs.csv"].append({**rows["orgs.csv"][1], "sourcedId": "org-s2", "identifier": "LP2"})
+
+    run = sync(connection, rows)
+
+    assert run.status == RunStatus.APPLIED, run.errors
+    assert School.objects.filter(district=district).exclude(sis_id="").count() == 2
+
+
+def test_a_1_2_delta_without_roles_keeps_the_year_group(district, connection):
+    sync(connection, roster.tiny(spec.V1_2), version=spec.V1_2)
+    year = user(district, "sam.one").year_group
+    row = dict(roster.tiny(spec.V1_2)["users.csv"][1], givenName="Samuel", status="active")
+    row["dateLastModified"] = "2026-02-01T00:00:00Z"
+    rows = {"users.csv": [row]}
+
+    run = sync(
+        connection,
+        data=roster.zipped(rows, spec.V1_2, modes={"users": "delta"}),
+        version=spec.V1_2,
+        approve=True,
+    )
+
+    sam = user(district, "sam.one")
+    assert run.status == RunStatus.APPLIED, run.errors
+    assert sam.first_name == "Samuel" and sam.year_group == year
+
+
+def test_a_delta_keeps_a_link_only_the_other_side_lists(district, connection):
+    rows = roster.changed(roster.tiny(), "users.csv", "s1", agentSourcedIds="")
+    sync(connection, rows)  # only Gail's row lists Sam
+    row = dict(rows["users.csv"][1], givenName="Samuel", status="active")
+    row["dateLastModified"] = "2026-02-01T00:00:00Z"
+
+    run = sync(
+        connection, data=roster.zipped({"users.csv": [row]}, modes={"users": "delta"}), approve=True
+    )
+
+    assert run.status == RunStatus.APPLIED, run.errors
+    assert GuardianLink.objects.filter(
+        guardian__username="gail.one", student__username="sam.one"
+    ).exists()
+
+
+def test_swapped_usernames_settle_on_the_next_run(district, connection):
+    sync(connection, roster.tiny())
+    rows = roster.changed(roster.tiny(), "users.csv", "s1", username="sia.two")
+    rows = roster.changed(rows, "users.csv", "s2", username="sam.one")
+
+    first = sync(connection, rows, approve=True)
+    second = sync(connection, rows, approve=True)
+
+    assert any("is taken by another account" in w["message"] for w in first.warnings)
+    assert second.status == RunStatus.APPLIED
+    names = {
+        u.sis_id: u.username for u in User.objects.filter(district=district, managed_by_sis=True)
+    }
+    assert (names["S1"], names["S2"]) == ("sia.two", "sam.one")
+
+
+def test_a_dry_run_keeps_no_copy_of_the_bundle(district, connection):
+    run = sync(connection, roster.tiny(), dry_run=True)
+
+    run.refresh_from_db()
+    assert run.bundle is None
