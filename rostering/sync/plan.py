@@ -468,6 +468,7 @@ class _Context:
         lines = table.lines if table else []
         known = self.records.get(Entity.USER, {})
         roles_v12 = self._roles_v12() if version == spec.V1_2 else {}
+        self.bundle.release("roles.csv")  # what it said is in roles_v12 now
         activation = self.connection.activation_emails
         new_status = Status.ACTIVE if activation == ActivationEmails.NONE else Status.INVITED
         # Which rostered accounts still exist, and their roles: one narrow query. Whole
