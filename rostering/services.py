@@ -102,6 +102,34 @@ def _is_https_or_local(url: str) -> bool:
     return parts.scheme == "https"
 
 
+def _check_public(url: str) -> None:
+    """Refuses an address whose host resolves into a private, loopback or link-local
+    network: an admin's connection must not make the worker reach internal services.
+    (The check and the connection resolve separately; a hostile DNS could still race it.)"""
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    if settings.ROSTER_ALLOW_LOCAL_URLS:
+        return
+    parts = urlsplit(url)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        raise SourceError(
+            f"The address {parts.hostname} could not be found: check its spelling.",
+            file=redacted(url),
+        ) from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise SourceError(
+                "The address points into a private network, which Rollbook does not reach: "
+                "use the SIS's public HTTPS address.",
+                file=redacted(url),
+            )
+
+
 def redacted(url: str) -> str:
     """An address fit for messages, audit and email: no credentials, query or fragment
     (bundle addresses often carry a token there)."""
@@ -221,6 +249,8 @@ def rest_source(connection) -> rest.RestSource:
     for url in (connection.url, connection.token_url):
         if url and not _is_https_or_local(url):
             raise SourceError("The SIS address must start with https://.", file=redacted(url))
+        if url:
+            _check_public(url)
     return rest.RestSource(
         base_url=connection.url.rstrip("/"),
         version=connection.version,
@@ -451,6 +481,7 @@ def _download(url: str) -> bytes:
     where = redacted(url)
     if not _is_https_or_local(url):
         raise SourceError("The bundle address must start with https://.", file=where)
+    _check_public(url)
     limit = settings.ROSTER_MAX_BUNDLE_MB * 1024 * 1024
     # No redirects: a redirect could lead the worker to another host or to plain HTTP.
     opener = urllib.request.build_opener(rest.NoRedirects)

@@ -229,3 +229,18 @@ def test_bundle_redirects_are_not_followed_and_tokens_never_shown(district, bund
     from accounts.models import AuditEvent
 
     assert "s3cr3t" not in str(AuditEvent.objects.filter(action__startswith="rostering").values())
+
+
+@pytest.mark.parametrize(
+    "url", ["https://10.1.2.3/export.zip", "https://169.254.169.254/latest/meta-data/"]
+)
+def test_private_network_addresses_are_refused(district, settings, url):
+    settings.ROSTER_ALLOW_LOCAL_URLS = False
+    connection = services.connection_create(
+        district=district, actor=None, name="Inside", kind="csv_url", url=url, schedule="daily"
+    )
+
+    run = run_now(connection)
+
+    assert run.status == RunStatus.FAILED
+    assert "private network" in run.errors[0]["message"]
