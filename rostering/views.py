@@ -222,6 +222,12 @@ def run_detail(request, pk):
                 for e, a, n in kinds
             ],
             "running": running,
+            "change_total": sum(
+                count
+                for entity in run.counts.values()
+                for action, count in entity.items()
+                if action not in ("unchanged", "ignored")
+            ),
         },
     )
 

@@ -52,7 +52,7 @@ def test_admin_connects_uploads_and_approves_a_held_sync(
     assert_accessible(page, "rostering-run-held")
     assert User.objects.get(district=district, username="sam.one").status == Status.INVITED
 
-    page.get_by_role("button", name="Approve and apply").click()
+    page.get_by_role("button", name="Approve and apply 4 changes").click()
     expect(page.locator("#run-status")).to_contain_text("Applied", timeout=30_000)
     expect(page.locator(".summary-row", has_text="Approved by")).to_contain_text("Ada Admin")
 
