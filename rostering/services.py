@@ -394,35 +394,34 @@ def _execute(run, approved) -> SyncRun:
         return run
     except SourceError as error:
         errors = error.errors if isinstance(error, BundleInvalid) else [error]
-        run.errors = [e.as_dict() for e in errors]
+        problems = [e.as_dict() for e in errors]
         if isinstance(error, BundleInvalid) and error.more:
-            run.errors.append(
-                {
-                    "message": f"…and {error.more} more problems",
-                    "file": "",
-                    "line": None,
-                    "sourced_id": "",
-                }
-            )
-        run.bundle = None
-        _finish(run, None, RunStatus.FAILED)
-        _notify(run)
-        return run
+            problems.append(_problem(f"…and {error.more} more problems"))
+        return _fail(run, problems)
     except Exception:
         log.exception("sync run failed", extra={"run": run.pk, "district": run.district_id})
-        run.errors = [
-            {
-                "message": "Rollbook failed while syncing; nothing was applied. The team "
-                "has been told; try again later.",
-                "file": "",
-                "line": None,
-                "sourced_id": "",
-            }
-        ]
-        run.bundle = None
-        _finish(run, None, RunStatus.FAILED)
-        _notify(run)
-        return run
+        return _fail(
+            run,
+            [
+                _problem(
+                    "Rollbook failed while syncing; nothing was applied. The team has been "
+                    "told; try again later."
+                )
+            ],
+        )
+
+
+def _problem(message: str) -> dict:
+    return {"message": message, "file": "", "line": None, "sourced_id": ""}
+
+
+def _fail(run, problems: list[dict]) -> SyncRun:
+    """Ends a run that applied nothing, with why, and tells the district admins."""
+    run.errors = problems
+    run.bundle = None
+    _finish(run, None, RunStatus.FAILED)
+    _notify(run)
+    return run
 
 
 def _release_memory() -> None:
