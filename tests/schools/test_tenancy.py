@@ -159,6 +159,34 @@ def bravo(other_district, mailoutbox, django_capture_on_commit_callbacks):
     bulk_action.refresh_from_db()
     assert bulk_action.changed_count == 1
     assert job.status == "review", job.failure
+    from rostering import services as rostering
+    from tests.rostering import roster
+
+    connection = rostering.connection_create(
+        district=other_district, actor=admin, name="Bravo Secret SIS", kind="rest",
+        url="https://sis.bravo.example/ims/oneroster/v1p1", auth="oauth1",
+        client_id="bravo-key", secret="bravo-secret-value", schedule="daily",
+    )  # fmt: skip
+    uploads = rostering.connection_create(
+        district=other_district, actor=admin, name="Bravo uploads", kind="csv_upload",
+        schedule="manual",
+    )  # fmt: skip
+    rows = roster.changed(roster.tiny(), "users.csv", "s1", givenName="Rostereta")
+    run = rostering.run_start(
+        connection=uploads, actor=admin, trigger="upload", bundle=roster.zipped(rows),
+        bundle_name="bravo-roster.zip", enqueue=False,
+    )  # fmt: skip
+    rostering.run_claim(run)
+    run = rostering.run_execute(run=run)
+    assert run.status == "applied", run.errors
+    held = rostering.run_start(
+        connection=uploads, actor=admin, trigger="upload",
+        bundle=roster.zipped(roster.without(rows, "users.csv", "s2", "s3")),
+        bundle_name="bravo-held.zip", enqueue=False,
+    )  # fmt: skip
+    rostering.run_claim(held)
+    held = rostering.run_execute(run=held)
+    assert held.status == "held"
     message = OutboxMessage.objects.create(
         district=other_district,
         to="wilhelmina@bravo.example",
@@ -167,7 +195,10 @@ def bravo(other_district, mailoutbox, django_capture_on_commit_callbacks):
     )
     return {
         "district": other_district,
-        "ids": sorted({admin.pk, invited.pk, school.pk, message.pk, job.pk, bulk_action.pk, 2, 3}),
+        "ids": sorted(
+            {admin.pk, invited.pk, school.pk, message.pk, job.pk, bulk_action.pk, 2, 3}
+            | {connection.pk, uploads.pk, run.pk, held.pk}
+        ),
         "job": job,
         "tokens": [raw],
         "markers": [
@@ -181,6 +212,12 @@ def bravo(other_district, mailoutbox, django_capture_on_commit_callbacks):
             "Hiddenrow",
             "bravo-secret-file.csv",
             "Bravo secret selection",
+            "Bravo Secret SIS",
+            "Bravo uploads",
+            "bravo-roster.zip",
+            "Rostereta",
+            "bravo-secret-value",
+            "sis.bravo.example",
         ],
         "users": [admin, invited],
     }
@@ -213,6 +250,20 @@ def _state(bravo):
         list(district.users.values_list("tokens__used_at", "tokens__voided_at")),
         list(bravo["job"].rows.values_list("number", "status", "values").order_by("number")),
         type(bravo["job"]).objects.get(pk=bravo["job"].pk).status,
+        _rostering_state(district),
+    )
+
+
+def _rostering_state(district):
+    from rostering.models import RosterConnection, SyncRun
+
+    return (
+        list(
+            RosterConnection.objects.filter(district=district)
+            .order_by("pk")
+            .values_list("name", "url", "secret_sealed", "is_enabled", "next_run_at")
+        ),
+        list(SyncRun.objects.filter(district=district).order_by("pk").values_list("status")),
     )
 
 
