@@ -25,3 +25,43 @@ def create_database_if_missing(url: str) -> None:
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             print(f"created database {name}")
+
+
+def postgres_url(default: str, script: str) -> str:
+    """DATABASE_URL (set to `default` when unset), refused unless it names PostgreSQL."""
+    import os
+
+    url = os.environ.setdefault("DATABASE_URL", default)
+    scheme = urlsplit(url).scheme
+    if scheme not in {"postgres", "postgresql", "pgsql", "psql"}:
+        raise SystemExit(
+            f"{script} measures PostgreSQL; DATABASE_URL is {scheme}://... Unset it "
+            f"to use {default}, or point it at a PostgreSQL database (created if "
+            "missing). The bench empties that database: give it one of its own."
+        )
+    return url
+
+
+def maxrss_mb() -> float:
+    """This process's peak resident memory."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def reset_peak() -> bool:
+    """Resets this process's peak RSS (ru_maxrss) to its current RSS (Linux >= 4.0)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        return False
+    return True

@@ -45,7 +45,6 @@ import os
 import pstats
 import random
 import re
-import resource
 import secrets
 import subprocess
 import sys
@@ -55,9 +54,11 @@ from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
 from unittest import mock
-from urllib.parse import urlsplit
 
-from _db import create_database_if_missing
+from _db import create_database_if_missing, postgres_url
+from _db import maxrss_mb as _maxrss_mb
+from _db import reset_peak as _reset_peak
+from _db import rss_mb as _rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/rollbook_bench_actions"
@@ -90,15 +91,7 @@ LAST_NAMES = (
 
 
 def _database_url() -> str:
-    url = os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    scheme = urlsplit(url).scheme
-    if scheme not in {"postgres", "postgresql", "pgsql", "psql"}:
-        raise SystemExit(
-            f"bench/bulk_actions.py measures PostgreSQL; DATABASE_URL is {scheme}://... Unset it "
-            f"to use {DEFAULT_DATABASE_URL}, or point it at a PostgreSQL database (created if "
-            "missing). The bench empties that database: give it one of its own."
-        )
-    return url
+    return postgres_url(DEFAULT_DATABASE_URL, "bench/bulk_actions.py")
 
 
 def _setup_django() -> None:
@@ -109,28 +102,6 @@ def _setup_django() -> None:
     import django
 
     django.setup()
-
-
-def _maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _reset_peak() -> bool:
-    """Resets this process's peak RSS (ru_maxrss) to its current RSS (Linux >= 4.0)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as refs:
-            refs.write("5")
-    except OSError:
-        return False
-    return True
 
 
 def _weights(names: list[str]) -> list[float]:

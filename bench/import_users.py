@@ -57,7 +57,6 @@ import json
 import os
 import random
 import re
-import resource
 import signal
 import statistics
 import subprocess
@@ -67,9 +66,10 @@ import time
 import unicodedata
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from _db import create_database_if_missing
+from _db import create_database_if_missing, postgres_url
+from _db import maxrss_mb as _maxrss_mb
+from _db import rss_mb as _rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/rollbook_bench_import"
@@ -118,15 +118,7 @@ PASSWORD_CHARS = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!#%+-=
 
 
 def _database_url() -> str:
-    url = os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    scheme = urlsplit(url).scheme
-    if scheme not in {"postgres", "postgresql", "pgsql", "psql"}:
-        raise SystemExit(
-            f"bench/import_users.py measures PostgreSQL; DATABASE_URL is {scheme}://... Unset it "
-            f"to use {DEFAULT_DATABASE_URL}, or point it at a PostgreSQL database (created if "
-            "missing). The bench empties that database: give it one of its own."
-        )
-    return url
+    return postgres_url(DEFAULT_DATABASE_URL, "bench/import_users.py")
 
 
 def _setup_env() -> str:
@@ -145,18 +137,6 @@ def _setup_django() -> None:
     import django
 
     django.setup()
-
-
-def _maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _ascii(text: str) -> str:

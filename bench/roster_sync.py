@@ -58,7 +58,6 @@ import multiprocessing
 import os
 import pstats
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -67,9 +66,11 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 from unittest import mock
-from urllib.parse import urlsplit
 
-from _db import create_database_if_missing
+from _db import create_database_if_missing, postgres_url
+from _db import maxrss_mb as _maxrss_mb
+from _db import reset_peak as _reset_peak
+from _db import rss_mb as _rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/rollbook_bench_roster"
@@ -97,15 +98,7 @@ GUARDIAN_ROLES = {"parent", "guardian", "relative"}
 
 
 def _database_url() -> str:
-    url = os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    scheme = urlsplit(url).scheme
-    if scheme not in {"postgres", "postgresql", "pgsql", "psql"}:
-        raise SystemExit(
-            f"bench/roster_sync.py measures PostgreSQL; DATABASE_URL is {scheme}://... Unset it "
-            f"to use {DEFAULT_DATABASE_URL}, or point it at a PostgreSQL database (created if "
-            "missing). The bench empties that database: give it one of its own."
-        )
-    return url
+    return postgres_url(DEFAULT_DATABASE_URL, "bench/roster_sync.py")
 
 
 def _setup_django() -> None:
@@ -120,28 +113,6 @@ def _setup_django() -> None:
     from config.celery import app as celery_app
 
     celery_app.conf.task_always_eager = True
-
-
-def _maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _reset_peak() -> bool:
-    """Resets this process's peak RSS (ru_maxrss) to its current RSS (Linux >= 4.0)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as refs:
-            refs.write("5")
-    except OSError:
-        return False
-    return True
 
 
 def _load() -> str:
