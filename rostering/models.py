@@ -165,8 +165,19 @@ class SyncRun(models.Model):
             RunStatus.SUPERSEDED,
         }
 
-    def total(self, action: str) -> int:
-        return sum(entity.get(action, 0) for entity in self.counts.values())
+    @property
+    def is_running(self) -> bool:
+        return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+    @property
+    def change_count(self) -> int:
+        """Every record the run creates, changes or removes (approving applies these)."""
+        return sum(
+            count
+            for entity in self.counts.values()
+            for action, count in entity.items()
+            if action not in ("unchanged", "ignored")
+        )
 
 
 class Entity(models.TextChoices):

@@ -1,8 +1,9 @@
 """Reads the Rostering pages share: always inside the request's district, 404 otherwise."""
 
+from django.db.models import Count
 from django.http import Http404
 
-from rostering.models import RosterConnection, SyncRun
+from rostering.models import ChangeAction, Entity, RosterConnection, SyncRun
 
 
 def connection_get_for(request, pk) -> RosterConnection:
@@ -21,6 +22,25 @@ def run_get_for(request, pk) -> SyncRun:
     if found is None:
         raise Http404("No such run")
     return found
+
+
+def run_changes(run, *, entity: str = "", action: str = ""):
+    """A run's listed changes, of one kind when the filters name a known one."""
+    changes = run.changes.all()
+    if entity in Entity.values:
+        changes = changes.filter(entity=entity)
+    if action in ChangeAction.values:
+        changes = changes.filter(action=action)
+    return changes
+
+
+def run_change_kinds(run) -> list[tuple]:
+    """(entity, action, their labels, how many) for the filter links of a run's page."""
+    kinds = run.changes.values_list("entity", "action").annotate(n=Count("id")).order_by("entity")
+    return [
+        (e, a, Entity(e).label if e in Entity.values else e, ChangeAction(a).label, n)
+        for e, a, n in kinds
+    ]
 
 
 def runs_chart(runs) -> dict:

@@ -5,7 +5,6 @@ is the whole district's."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +13,6 @@ from django.views.decorators.http import require_POST
 from rostering import services
 from rostering.forms import ConnectionForm, UploadForm
 from rostering.models import (
-    ChangeAction,
     ConnectionKind,
     Entity,
     RosterConnection,
@@ -24,7 +22,13 @@ from rostering.models import (
 )
 from rostering.oneroster import spec
 from rostering.oneroster.errors import SourceError
-from rostering.selectors import connection_get_for, run_get_for, runs_chart
+from rostering.selectors import (
+    connection_get_for,
+    run_change_kinds,
+    run_changes,
+    run_get_for,
+    runs_chart,
+)
 from schools.models import YearGroup
 from schools.permissions import district_admin_required
 
@@ -191,45 +195,25 @@ def connection_upload(request, pk):
 @district_admin_required
 def run_detail(request, pk):
     run = run_get_for(request, pk)
-    entity = request.GET.get("entity", "")
-    action = request.GET.get("action", "")
-    changes = run.changes.all()
-    if entity in Entity.values:
-        changes = changes.filter(entity=entity)
-    if action in ChangeAction.values:
-        changes = changes.filter(action=action)
-    page = Paginator(changes, 50).get_page(request.GET.get("page"))
-    kinds = run.changes.values_list("entity", "action").annotate(n=Count("id")).order_by("entity")
-    running = run.status in (RunStatus.QUEUED, RunStatus.RUNNING)
-    if request.htmx_partial and not running:
+    if request.htmx_partial and not run.is_running:
         # The run has ended: the whole page (its diff below the status) is due, not a part.
         response = HttpResponse("")
         response["HX-Refresh"] = "true"
         return response
+    entity, action = request.GET.get("entity", ""), request.GET.get("action", "")
+    changes = run_changes(run, entity=entity, action=action)
     template = "rostering/_run_status.html" if request.htmx_partial else "rostering/run.html"
-    return render(
-        request,
-        template,
-        {
-            "run": run,
-            "counts": _counts_table(run),
-            "columns": COLUMNS,
-            "page": page,
-            "entity": entity,
-            "action": action,
-            "kinds": [
-                (e, a, Entity(e).label if e in Entity.values else e, ChangeAction(a).label, n)
-                for e, a, n in kinds
-            ],
-            "running": running,
-            "change_total": sum(
-                count
-                for entity in run.counts.values()
-                for action, count in entity.items()
-                if action not in ("unchanged", "ignored")
-            ),
-        },
-    )
+    context = {
+        "run": run,
+        "counts": _counts_table(run),
+        "columns": COLUMNS,
+        "page": Paginator(changes, 50).get_page(request.GET.get("page")),
+        "entity": entity,
+        "action": action,
+        "kinds": run_change_kinds(run),
+        "running": run.is_running,
+    }
+    return render(request, template, context)
 
 
 @district_admin_required
