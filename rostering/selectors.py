@@ -34,6 +34,61 @@ def run_changes(run, *, entity: str = "", action: str = ""):
     return changes
 
 
+FIELD_LABELS = {
+    "role": "Role",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "username": "Username",
+    "email": "Email",
+    "sis_id": "SIS id",
+    "status": "Status",
+    "year_group_id": "Year group",
+    "year_group": "Year group",
+    "schools": "Schools",
+    "school": "School",
+    "name": "Name",
+    "code": "Code",
+    "term": "Term",
+    "account": "Account",
+}
+
+
+def change_fields_readable(changes, district) -> None:
+    """Gives each change `readable`: (label, before, after) with names for the ids a
+    diff holds (year groups, schools, terms) and labels for roles and statuses."""
+    from accounts.models import Role, Status
+    from schools.models import School, Term, YearGroup
+
+    names = {
+        "year_group_id": dict(
+            YearGroup.objects.filter(district=district).values_list("pk", "name")
+        ),
+        "school": dict(School.objects.filter(district=district).values_list("pk", "name")),
+        "term": dict(Term.objects.filter(district=district).values_list("pk", "name")),
+    }
+    names["year_group"] = names["year_group_id"]
+    names["schools"] = names["school"]
+    labels = {**dict(Role.choices), **dict(Status.choices)}
+
+    def shown(field, value):
+        if value is None or value == "":
+            return None
+        if isinstance(value, list):
+            return ", ".join(filter(None, (shown(field, v) for v in value))) or None
+        if isinstance(value, str) and value.startswith("new "):
+            code = value[4:]
+            return f"new ({'grade ' + code if field.startswith('year_group') else code})"
+        if field in names:
+            return names[field].get(value, str(value))
+        return labels.get(value, value) if field in ("role", "status") else value
+
+    for change in changes:
+        change.readable = [
+            (FIELD_LABELS.get(field, field), shown(field, values[0]), shown(field, values[1]))
+            for field, values in change.fields.items()
+        ]
+
+
 def run_change_kinds(run) -> list[tuple]:
     """(entity, action, their labels, how many) for the filter links of a run's page."""
     kinds = run.changes.values_list("entity", "action").annotate(n=Count("id")).order_by("entity")

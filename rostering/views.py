@@ -23,6 +23,7 @@ from rostering.models import (
 from rostering.oneroster import spec
 from rostering.oneroster.errors import SourceError
 from rostering.selectors import (
+    change_fields_readable,
     connection_get_for,
     run_change_kinds,
     run_changes,
@@ -203,11 +204,13 @@ def run_detail(request, pk):
     entity, action = request.GET.get("entity", ""), request.GET.get("action", "")
     changes = run_changes(run, entity=entity, action=action)
     template = "rostering/_run_status.html" if request.htmx_partial else "rostering/run.html"
+    page = Paginator(changes, 50).get_page(request.GET.get("page"))
+    change_fields_readable(page, request.district)
     context = {
         "run": run,
         "counts": _counts_table(run),
         "columns": COLUMNS,
-        "page": Paginator(changes, 50).get_page(request.GET.get("page")),
+        "page": page,
         "entity": entity,
         "action": action,
         "kinds": run_change_kinds(run),

@@ -102,6 +102,7 @@ def test_upload_runs_and_the_run_page_shows_counts_and_changes(admin_client, upl
     page = admin_client.get(response.url).content.decode()
     assert "Applied" in page and "What this run changed" in page
     assert "Sam One" in page and "Accounts" in page
+    assert "First name:" in page and "new (grade 05)" in page and "year_group_id" not in page
     home = admin_client.get("/settings/rostering/").content.decode()
     assert f"Run {run.pk}" in home and "Account changes per sync" in home
 
