@@ -105,12 +105,21 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=10, choices=PasswordMode.choices, default=PasswordMode.SELF
     )
     schools = models.ManyToManyField(School, blank=True, related_name="members")
-    year_group = models.ForeignKey(YearGroup, null=True, blank=True, on_delete=models.SET_NULL)
+    # No index of its own either: the year group filter's index below starts with the
+    # district, and deleting a year group (rare) may scan.
+    year_group = models.ForeignKey(
+        YearGroup, null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
     sis_id = models.CharField(max_length=255, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
     managed_by_sis = models.BooleanField(default=False)
     case_manager = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+        db_index=False,  # the partial index below: only the assigned pay for it
     )
     access_denied = models.BooleanField(default=False)
     is_staff = models.BooleanField(default=False, help_text="Platform operator (admin site).")
@@ -161,24 +170,29 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="user_district_required",
             ),
         ]
+        # Every index here is paid by every insert and most updates of an account: an
+        # import of 100,000 people or a bulk action on 10,000 writes each one 100,000 or
+        # 10,000 times. So only the lists' busiest paths have one (bench/user_list.py
+        # keeps p95 well under its budget without the others: an unindexed sort or filter
+        # sorts or scans one district's rows, tens of milliseconds for 100,000).
         indexes = [
             # Imports and rostering look accounts up by SIS id, case-insensitively.
             models.Index(Lower("sis_id"), "district", name="user_sis_id_lower"),
+            # The default sort and the sorts people use most: a page is an index scan.
             models.Index(fields=["district", "role", "last_name", "first_name", "id"]),
             models.Index(fields=["district", "role", "school_names", "last_name", "id"]),
-            # One per sortable column of the lists, so a page is an index scan.
+            # Also the plain list's status counts, as an index-only scan.
             models.Index(fields=["district", "role", "status", "last_name", "id"]),
-            models.Index(fields=["district", "role", "email", "id"]),
-            models.Index(fields=["district", "role", "username", "id"]),
-            models.Index(fields=["district", "role", "last_login", "id"]),
-            models.Index(fields=["district", "role", "created_at", "id"]),
             models.Index(fields=["district", "role", "year_ordinal", "last_name", "id"]),
-            # One per filter, ending in status: the status counts of a filtered list are an
-            # index-only scan (the school filter joins on id; see migration 0009).
+            # The year group filter and its status counts (see migration 0009).
             models.Index(fields=["district", "role", "year_group", "status"]),
-            models.Index(fields=["district", "role", "source", "status"]),
-            models.Index(fields=["district", "role", "case_manager", "status"]),
-            models.Index(fields=["district", "role", "id", "status"]),
+            # A case manager's students, and the foreign key's deletes; only the assigned
+            # have an entry.
+            models.Index(
+                fields=["case_manager", "status"],
+                condition=Q(case_manager__isnull=False),
+                name="user_case_manager_assigned",
+            ),
         ]
 
     def __str__(self):
@@ -328,9 +342,20 @@ class LoginEvent(models.Model):
 class AuditEvent(models.Model):
     """Who did what to whom, with the state before and after. Kept after users are deleted."""
 
-    district = models.ForeignKey(District, on_delete=models.CASCADE)
+    # An import or bulk action writes one event per account, so each costs little: no index
+    # of its own for the district (both indexes below start with it), and no foreign key
+    # constraints in the database, whose checks at commit cost as much as the COPY. Django
+    # still cascades and nulls them on delete (on_delete).
+    district = models.ForeignKey(
+        District, on_delete=models.CASCADE, db_index=False, db_constraint=False
+    )
     actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     actor_label = models.CharField(max_length=200)
     action = models.CharField(max_length=80)

@@ -168,7 +168,11 @@ def _empty_database() -> None:
             f"({', '.join(others)}): the bench empties its database, give it one of its own"
         )
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE schools_district, accounts_user CASCADE")
+        # Audit events and bulk action items have no foreign key constraints to cascade by.
+        cursor.execute(
+            "TRUNCATE schools_district, accounts_user, accounts_auditevent, "
+            "bulkactions_bulkactionitem CASCADE"
+        )
 
 
 def _district(slug: str, name: str):

@@ -287,10 +287,26 @@ class ItemOutcome(models.TextChoices):
 
 
 class BulkActionItem(models.Model):
-    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
-    bulk_action = models.ForeignKey(BulkAction, on_delete=models.CASCADE, related_name="items")
+    # Items are a log written 10,000 at a time, so each costs little: no index of their own
+    # for district and bulk action ((bulk_action, outcome) below serves both), and no
+    # foreign key constraints in the database, whose checks at commit cost as much as
+    # writing the items. Django still cascades and nulls them on delete (on_delete).
+    district = models.ForeignKey(
+        District, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    bulk_action = models.ForeignKey(
+        BulkAction,
+        on_delete=models.CASCADE,
+        related_name="items",
+        db_index=False,
+        db_constraint=False,
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     user_label = models.CharField(max_length=300)
     outcome = models.CharField(max_length=10, choices=ItemOutcome.choices, blank=True)

@@ -250,7 +250,7 @@ IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=100_000)
 IMPORT_CREDENTIALS_HOURS = env.int("IMPORT_CREDENTIALS_HOURS", default=72)
 IMPORT_STALL_MINUTES = env.int("IMPORT_STALL_MINUTES", default=5)
 # Database connections one import writes its batches on at once (PostgreSQL only).
-IMPORT_COMMIT_THREADS = env.int("IMPORT_COMMIT_THREADS", default=2)
+BULK_WRITE_THREADS = env.int("BULK_WRITE_THREADS", default=2)
 
 # Shared between the web and worker processes: Redis, or files under var/ without it.
 if REDIS_URL:

@@ -23,7 +23,7 @@ def pytest_configure(config):
     celery_app.conf.task_eager_propagates = True
     # Other threads cannot see a test's uncommitted rows; tests that commit for real
     # (worker, e2e) turn the parallel import commit back on.
-    settings.IMPORT_COMMIT_THREADS = 1
+    settings.BULK_WRITE_THREADS = 1
     # The rostering tests' OneRoster and bundle servers listen on localhost.
     settings.ROSTER_ALLOW_LOCAL_URLS = True
 

@@ -44,8 +44,9 @@ def _value_getters(model, fields):
     return getters
 
 
-def insert(model, objects: list, *, with_ids: bool = False) -> None:
-    """Inserts the objects; with `with_ids`, each gets its primary key set first."""
+def insert(model, objects: list, *, with_ids: bool = False, keep_ids: bool = False) -> None:
+    """Inserts the objects; with `with_ids`, each gets its primary key set first; with
+    `keep_ids`, each keeps the one it has."""
     if not objects:
         return
     if not _is_postgres():
@@ -54,7 +55,8 @@ def insert(model, objects: list, *, with_ids: bool = False) -> None:
     if with_ids:
         for obj, pk in zip(objects, ids_allocate(model, len(objects)), strict=True):
             obj.pk = pk
-    fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
+    keyed = with_ids or keep_ids
+    fields = [f for f in model._meta.concrete_fields if keyed or not f.primary_key]
     getters = _value_getters(model, fields)
     _copy(model, fields, ([get(obj) for get in getters] for obj in objects))
 
@@ -168,6 +170,27 @@ def update_values(model, names: list[str], rows: list[tuple]) -> None:
         )
 
 
+def rows_replace(model, objects: list) -> None:
+    """Writes rows whose every column has just changed (a bulk action item's outcome,
+    before and after): DELETE by primary key, then COPY them back under the same keys. The
+    row is new either way (its indexed columns change), and two streamed statements cost a
+    fraction of an UPDATE ... FROM unnest, which parses each value from an array literal."""
+    if not objects:
+        return
+    if not _is_postgres():
+        names = [f.name for f in model._meta.concrete_fields if not f.primary_key]
+        model.objects.bulk_update(objects, names, batch_size=BATCH)
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {quote(model._meta.db_table)} "  # noqa: S608 - names only
+            f"WHERE {quote(model._meta.pk.column)} = ANY(%s)",
+            [[obj.pk for obj in objects]],
+        )
+    insert(model, objects, keep_ids=True)
+
+
 def rows_mark(row_model, pairs: list[tuple[int, int | None]], outcome: str) -> None:
     """Sets the outcome (and the account made) of many import rows in one statement."""
     if not pairs:
@@ -190,3 +213,56 @@ def analyze(model) -> None:
     if _is_postgres():
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def batches_split(ids: list, size: int) -> list[list]:
+    """ids in batches of about `size`, as many as a multiple of BULK_WRITE_THREADS and all
+    the same size (within one), so the connections that write them finish together."""
+    from django.conf import settings
+
+    if not ids:
+        return []
+    threads = max(1, settings.BULK_WRITE_THREADS if _is_postgres() else 1)
+    count = -(-len(ids) // size)
+    count = -(-count // threads) * threads if len(ids) >= threads else count
+    step, extra = divmod(len(ids), count)
+    batches, start = [], 0
+    for number in range(count):
+        end = start + step + (1 if number < extra else 0)
+        batches.append(ids[start:end])
+        start = end
+    return [batch for batch in batches if batch]
+
+
+def batches_write(district, batches: list, write, *, on_progress=None, parallel=True) -> None:
+    """Calls write(number, batch) for each batch, each in its own transaction. On
+    PostgreSQL up to BULK_WRITE_THREADS batches run at once, each on a connection of its
+    own: most of a batch's time is the server maintaining the accounts table's indexes,
+    which then uses every core, while Python readies the next batch. Batches must touch
+    disjoint rows (each locks its own), so they never wait on each other but briefly."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.conf import settings
+    from django.db import connections
+    from django_scopes import scope
+
+    threads = settings.BULK_WRITE_THREADS if _is_postgres() and parallel else 1
+    if threads <= 1 or len(batches) <= 1:
+        for number, batch in enumerate(batches):
+            write(number, batch)
+            if on_progress:
+                on_progress()
+        return
+
+    def run(item):
+        number, batch = item
+        try:
+            with scope(district=district):
+                write(number, batch)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for _ in pool.map(run, enumerate(batches)):
+            if on_progress:
+                on_progress()

@@ -7,15 +7,13 @@ that the workers run in parallel. Activation emails are queued per batch after c
 """
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django_scopes import scope
 
 from accounts import audit
 from accounts.models import PasswordMode, Role, Status, User
@@ -73,24 +71,21 @@ def hash_chunk_starts(job: ImportJob) -> list[int]:
 
 
 def job_commit(job: ImportJob, run_token: str, *, on_progress=None) -> None:
-    """Writes every ready row not written yet, then finishes the job. On PostgreSQL the
-    batches run on IMPORT_COMMIT_THREADS connections at once: most of a batch's time is the
-    server maintaining the accounts table's indexes, which then uses every core."""
+    """Writes every ready row not written yet, then finishes the job (batches on several
+    connections at once on PostgreSQL: bulk.batches_write)."""
     # Never the file: it can be megabytes, and commit does not need it.
     job = (
         ImportJob.objects.select_related("district", "created_by").defer("file_data").get(pk=job.pk)
     )
     context = _Context(job)
     ids = list(rows_pending(job).order_by("number").values_list("pk", flat=True))
-    batches = [ids[start : start + BATCH] for start in range(0, len(ids), BATCH)]
-    threads = settings.IMPORT_COMMIT_THREADS if connection.vendor == "postgresql" else 1
-    if threads > 1 and len(batches) > 1:
-        _commit_in_threads(context, run_token, batches, threads, on_progress)
-    else:
-        for number, batch in enumerate(batches):
-            _commit_batch(context, run_token, batch, number)
-            if on_progress:
-                on_progress()
+    batches = bulk.batches_split(ids, BATCH)
+    bulk.batches_write(
+        context.district,
+        batches,
+        lambda number, batch: _commit_batch(context, run_token, batch, number),
+        on_progress=on_progress,
+    )
     _finish(job, run_token)
 
 
@@ -125,25 +120,8 @@ def _commit_batch(context: "_Context", run_token: str, ids: list[int], number: i
         transaction.on_commit(lambda: audit.people_changed(job.district_id))
 
 
-def _commit_in_threads(context, run_token, batches, threads, on_progress) -> None:
-    def run(item):
-        number, batch = item
-        try:
-            with scope(district=context.district):
-                _commit_batch(context, run_token, batch, number)
-        finally:
-            connections.close_all()  # this thread's own connection
-
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        for _ in pool.map(run, enumerate(batches)):
-            if on_progress:
-                on_progress()
-
-
 def _finish(job: ImportJob, run_token: str) -> None:
     from datetime import timedelta
-
-    from django.conf import settings
 
     from bulkactions.tasks import send_import_summary
 

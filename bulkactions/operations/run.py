@@ -29,19 +29,17 @@ class Superseded(Exception):
 def action_run(action: BulkAction, run_token: str, *, on_progress=None) -> None:
     operation = OPERATIONS[action.action]
     ordinals = dict(YearGroup.objects.filter(district=action.district).values_list("pk", "ordinal"))
-    after_id = 0
-    while True:
-        ids = list(
-            BulkActionItem.objects.filter(bulk_action=action, outcome="", pk__gt=after_id)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:BATCH]
-        )
-        if not ids:
-            break
-        after_id = ids[-1]
+    ids = list(
+        BulkActionItem.objects.filter(bulk_action=action, outcome="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    batches = bulk.batches_split(ids, BATCH)
+
+    def write(number, batch):
         with transaction.atomic():
             bulk.commit_lazily()
-            counts = _batch(action, operation, ids, run_token, ordinals)
+            counts = _batch(action, operation, batch, run_token, ordinals)
             updated = BulkAction.objects.filter(pk=action.pk, run_token=run_token).update(
                 heartbeat_at=timezone.now(),
                 changed_count=F("changed_count") + counts[ItemOutcome.CHANGED],
@@ -51,8 +49,10 @@ def action_run(action: BulkAction, run_token: str, *, on_progress=None) -> None:
             if not updated:
                 raise Superseded(action.pk)
             transaction.on_commit(lambda: audit.people_changed(action.district_id))
-        if on_progress:
-            on_progress()
+
+    # Emails and deletions go through the account services one by one, in order.
+    parallel = not operation.per_person
+    bulk.batches_write(action.district, batches, write, on_progress=on_progress, parallel=parallel)
 
 
 def _batch(action, operation, ids, run_token, ordinals) -> dict[str, int]:
@@ -95,11 +95,7 @@ def _batch(action, operation, ids, run_token, ordinals) -> dict[str, int]:
     else:
         for values, group in groups.items():
             _write(action, dict(values), group, ordinals, now)
-    bulk.update_values(
-        BulkActionItem,
-        ["outcome", "message", "before", "after", "secret"],
-        [(i.pk, i.outcome, i.message, i.before, i.after, i.secret) for i in items],
-    )
+    bulk.rows_replace(BulkActionItem, items)
     if operation.audit_action:
         _audit(action, operation, changed, now)
     return counts

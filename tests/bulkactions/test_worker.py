@@ -25,7 +25,7 @@ FILE = "First name,Last name,Year,School,Password\n" + "".join(
 def _parallel_commit(settings):
     """These tests commit for real, so the commit may write on two connections, as in
     production."""
-    settings.IMPORT_COMMIT_THREADS = 2
+    settings.BULK_WRITE_THREADS = 2
 
 
 def _status(job, *statuses):
@@ -106,3 +106,41 @@ def test_batches_written_on_two_connections_create_each_account_once(
     assert job.created_count == 60
     assert User.objects.filter(district=district, last_name="Batches").count() == 60
     assert set(job.rows.values_list("outcome", flat=True)) == {"created"}
+
+
+def test_a_bulk_action_written_on_two_connections_changes_each_person_once(
+    celery_worker, district, district_admin, years, school, monkeypatch
+):
+    """Batches on two connections at once, as in production: every student moves once,
+    with one item and one audit event each, and the counts add up."""
+    from accounts.models import AuditEvent, Role
+    from bulkactions.models import BulkAction, BulkActionStatus, ItemOutcome
+    from bulkactions.operations import run as runner
+    from tests.factories import UserFactory
+
+    monkeypatch.setattr(runner, "BATCH", 4)  # 25 people: 8 batches over 2 connections
+    year7, year8 = years[7], years[8]
+    for n in range(25):
+        UserFactory(district=district, role=Role.STUDENT, year_group=year7, username=f"two{n}")
+    UserFactory(district=district, role=Role.STUDENT, year_group=year8, username="already")
+    with scope(district=district):
+        action = services.bulk_action_start(
+            district=district,
+            actor=district_admin,
+            kind="students",
+            action="year_group",
+            params={"year_group": year8.pk},
+            users=User.objects.filter(district=district, role=Role.STUDENT),
+        )
+    finished = BulkAction.objects.filter(pk=action.pk, status=BulkActionStatus.DONE)
+    assert wait_for(finished.exists, seconds=60), "not finished"
+    action.refresh_from_db()
+    assert (action.changed_count, action.skipped_count, action.failed_count) == (25, 1, 0)
+    assert User.objects.filter(district=district, year_group=year8).count() == 26
+    outcomes = list(action.items.values_list("outcome", flat=True))
+    assert sorted(outcomes) == [ItemOutcome.CHANGED] * 25 + [ItemOutcome.SKIPPED]
+    assert (
+        action.items.filter(outcome=ItemOutcome.CHANGED, before__year_group_id=year7.pk).count()
+        == 25
+    )
+    assert AuditEvent.objects.filter(after__bulk_action=action.pk).count() == 25

@@ -39,7 +39,7 @@ def test_admin_imports_students_fixes_a_row_and_prints_their_slips(
     celery_worker,
     settings,
 ):
-    settings.IMPORT_COMMIT_THREADS = 2  # the live server commits for real, as in production
+    settings.BULK_WRITE_THREADS = 2  # the live server commits for real, as in production
     YearGroupFactory(district=district, ordinal=7, name="Year 7")
     YearGroupFactory(district=district, ordinal=8, name="Year 8")
     sign_in_as(page, district_admin)
