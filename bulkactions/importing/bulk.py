@@ -7,7 +7,8 @@ enrolments and audit events) are taken from the table's sequence first.
 
 import json
 
-from django.db import connection
+from django.db import connection, models
+from django.db.models.lookups import In
 
 BATCH = 2000
 
@@ -30,7 +31,6 @@ def ids_allocate(model, count: int) -> list[int]:
 def _value_getters(model, fields):
     """How to read each column's value off an object: Django's per-field preparation costs
     more than the COPY itself, and psycopg adapts plain Python values on its own."""
-    from django.db import models
     from django.utils import timezone
 
     now = timezone.now()
@@ -75,7 +75,6 @@ def insert_values(model, names: list[str], rows) -> None:
             [model(**dict(zip(attnames, row, strict=True))) for row in rows], batch_size=BATCH
         )
         return
-    from django.db import models
 
     json_columns = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
     if json_columns:
@@ -85,9 +84,31 @@ def insert_values(model, names: list[str], rows) -> None:
 
 def _json(value) -> str:
     """A JSON column's text for COPY, which the server parses as it does a Jsonb's: the C
-    encoder straight, without psycopg's per-value adapter lookup (a third of the cost of
-    writing an audit event)."""
+    encoder straight, without psycopg's per-value adapter lookup."""
+    if type(value) is dict and not value:
+        return "{}"
     return json.dumps(value)
+
+
+class AnyOf(models.Lookup):
+    """`pk__any_of=ids`: `= ANY(%s)` with the list as one parameter on PostgreSQL, where
+    `pk__in` writes one placeholder per id that psycopg then parses out of the statement
+    (tens of milliseconds for a batch of 2,000); IN elsewhere."""
+
+    lookup_name = "any_of"
+
+    def get_prep_lookup(self):
+        return [self.lhs.output_field.get_prep_value(v) for v in self.rhs]
+
+    def as_sql(self, compiler, connection):
+        if connection.vendor != "postgresql":
+            return In(self.lhs, self.rhs).as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+
+
+models.Field.register_lookup(AnyOf)
+models.ForeignObject.register_lookup(AnyOf)  # related fields keep lookups of their own
 
 
 def _copy(model, fields, rows) -> None:
@@ -154,7 +175,6 @@ def update_values(model, names: list[str], rows: list[tuple]) -> None:
             objects.append(obj)
         model.objects.bulk_update(objects, names, batch_size=BATCH)
         return
-    from django.db import models
     from psycopg.types.json import Jsonb
 
     quote = connection.ops.quote_name

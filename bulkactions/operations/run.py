@@ -83,7 +83,7 @@ def _batch(action, operation, ids, run_token, ordinals) -> dict[str, int]:
     people = {
         person["id"]: person
         for person in User.objects.select_for_update()
-        .filter(district=action.district, pk__in=user_ids)
+        .filter(district=action.district, pk__any_of=user_ids)
         .order_by("pk")
         .values(*USER_FIELDS)
     }
@@ -127,14 +127,16 @@ MEMBERSHIPS = ("classroom:", "school:", "teaches:")
 def _members(key: str, user_ids):
     kind, pk = key.split(":", 1)
     if kind == "classroom":
-        rows = Enrollment.objects.filter(classroom_id=int(pk), student_id__in=user_ids)
+        rows = Enrollment.objects.filter(classroom_id=int(pk), student_id__any_of=user_ids)
         return rows, "student_id"
     if kind == "teaches":
         from schools.models import Classroom
 
-        rows = Classroom.teachers.through.objects.filter(classroom_id=int(pk), user_id__in=user_ids)
+        rows = Classroom.teachers.through.objects.filter(
+            classroom_id=int(pk), user_id__any_of=user_ids
+        )
         return rows, "user_id"
-    rows = User.schools.through.objects.filter(school_id=int(pk), user_id__in=user_ids)
+    rows = User.schools.through.objects.filter(school_id=int(pk), user_id__any_of=user_ids)
     return rows, "user_id"
 
 
@@ -177,15 +179,15 @@ def _write(action, values: dict, ids: list[int], ordinals: dict, now) -> None:
             )
         schools_changed = schools_changed or kind == "school"
     if fields:
-        User.objects.filter(pk__in=ids).update(
+        User.objects.filter(pk__any_of=ids).update(
             **_with_side_effects(fields, ordinals, now), updated_at=now
         )
         if fields.get("status") == Status.DEACTIVATED:
             ActivationToken.objects.filter(
-                user_id__in=ids, used_at__isnull=True, voided_at__isnull=True
+                user_id__any_of=ids, used_at__isnull=True, voided_at__isnull=True
             ).update(voided_at=now)
     else:
-        User.objects.filter(pk__in=ids).update(updated_at=now)
+        User.objects.filter(pk__any_of=ids).update(updated_at=now)
     if schools_changed:
         _refresh_school_names(ids)
 
@@ -196,7 +198,7 @@ def _refresh_school_names(ids: list[int]) -> None:
     from schools.models import School
 
     names = defaultdict(list)
-    for user_id, name in User.schools.through.objects.filter(user_id__in=ids).values_list(
+    for user_id, name in User.schools.through.objects.filter(user_id__any_of=ids).values_list(
         "user_id", "school__name"
     ):
         names[user_id].append(School(name=name))
@@ -204,7 +206,7 @@ def _refresh_school_names(ids: list[int]) -> None:
     for user_id in ids:
         by_value[school_names_for(names[user_id])].append(user_id)
     for value, group in by_value.items():
-        User.objects.filter(pk__in=group).update(school_names=value)
+        User.objects.filter(pk__any_of=group).update(school_names=value)
 
 
 def _act_per_person(action, operation, items, counts) -> None:
