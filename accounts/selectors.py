@@ -212,8 +212,9 @@ def with_status(users, filters: UserFilters):
 
 
 def status_counts(users) -> dict[str, int]:
-    """Counts per status of a list before its status filter, in one grouped query (an
-    index-only scan on district, role, status for the plain list)."""
+    """Counts per status of a list before its status filter, in one grouped query. No
+    index holds the status (bulk status changes then stay on their page: User.Meta), so
+    the plain list's counts read the district's rows once, and are cached for a minute."""
     counts = dict.fromkeys(Status.values, 0)
     for row in users.order_by().values("status").annotate(n=Count("*")):
         counts[row["status"]] = row["n"]
@@ -241,9 +242,9 @@ def status_counts_cached(users, *, district_id: int, actor: User, kind: str, fil
 
 
 def users_ordered(users, filters: UserFilters, *, search_matches: int | None = None):
-    """The list's sort order, ties broken by id so pages never overlap. Every sort key has
-    an index (school and year through the derived school_names and year_ordinal columns),
-    so a page of the whole list is an index scan."""
+    """The list's sort order, ties broken by id so pages never overlap. The name sort has
+    an index, so a page of the whole list is an index scan; the others sort the district's
+    rows (school and year through the derived school_names and year_ordinal columns)."""
     order = SORTS[filters.sort]
     if filters.q and (search_matches is None or search_matches <= SPARSE_MATCHES):
         # A search that matches few people: let PostgreSQL find them by the trigram index (or
