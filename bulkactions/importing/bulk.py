@@ -197,30 +197,57 @@ def update_values(model, names: list[str], rows: list[tuple]) -> None:
         )
 
 
-def rows_replace(model, objects: list) -> None:
-    """Writes rows whose every column has just changed (a bulk action item's outcome,
-    before and after): DELETE by primary key, then COPY them back under the same keys. The
-    row is new either way (its indexed columns change), and two streamed statements cost a
-    fraction of an UPDATE ... FROM unnest, which parses each value from an array literal.
+def rows_update(model, names: list[str], objects: list, **still) -> int:
+    """Sets the `names` columns of each object's row, where the row still matches `still`
+    (column=value), and returns how many rows it set. On PostgreSQL the values go by COPY
+    into a temporary table, then one UPDATE ... FROM it: an UPDATE ... FROM unnest(...)
+    parses every value out of an array literal, which costs as much as the update itself.
     objects: model instances, or objects with the same attributes."""
     if not objects:
-        return
+        return 0
+    fields = [model._meta.get_field(name) for name in names]
     if not _is_postgres():
-        fields = model._meta.concrete_fields
-        instances = [
-            model(**{f.attname: getattr(obj, f.attname) for f in fields}) for obj in objects
-        ]
-        names = [f.name for f in fields if not f.primary_key]
-        model.objects.bulk_update(instances, names, batch_size=BATCH)
-        return
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {quote(model._meta.db_table)} "  # noqa: S608 - names only
-            f"WHERE {quote(model._meta.pk.column)} = ANY(%s)",
-            [[obj.pk for obj in objects]],
+        pks = list(
+            model._base_manager.filter(pk__in=[o.pk for o in objects], **still).values_list(
+                "pk", flat=True
+            )
         )
-    insert(model, objects, keep_ids=True)
+        wanted = set(pks)
+        rows = []
+        for obj in objects:
+            if obj.pk in wanted:
+                row = model(pk=obj.pk)
+                for f in fields:
+                    setattr(row, f.attname, getattr(obj, f.attname))
+                rows.append(row)
+        model._base_manager.bulk_update(rows, names, batch_size=BATCH)
+        return len(rows)
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    temp = quote(f"bulk_{model._meta.db_table}")
+    columns = [pk, *fields]
+    definition = ", ".join(
+        f"{quote(f.column)} {f.rel_db_type(connection) if f is pk else f.db_type(connection)}"
+        for f in columns
+    )
+    with connection.cursor() as cursor:
+        # One per connection, emptied at each commit.
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {temp} ({definition}) ON COMMIT DELETE ROWS"
+        )
+        getters = _value_getters(model, columns)
+        statement = f"COPY {temp} ({', '.join(quote(f.column) for f in columns)}) FROM STDIN"
+        with cursor.cursor.copy(statement) as copy:
+            for obj in objects:
+                copy.write_row([get(obj) for get in getters])
+        sets = ", ".join(f"{quote(f.column)} = s.{quote(f.column)}" for f in fields)
+        where = "".join(f" AND t.{quote(model._meta.get_field(k).column)} = %s" for k in still)
+        cursor.execute(
+            f"UPDATE {quote(model._meta.db_table)} AS t SET {sets} FROM {temp} AS s "  # noqa: S608 - names only
+            f"WHERE t.{quote(pk.column)} = s.{quote(pk.column)}{where}",
+            list(still.values()),
+        )
+        return cursor.rowcount
 
 
 def rows_mark(row_model, pairs: list[tuple[int, int | None]], outcome: str) -> None:

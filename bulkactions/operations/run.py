@@ -20,6 +20,7 @@ from bulkactions.operations import OPERATIONS, USER_FIELDS
 from schools.models import Enrollment, YearGroup
 
 BATCH = 2000
+ITEM_RESULT = ["outcome", "message", "before", "after", "secret"]
 
 
 class Superseded(Exception):
@@ -29,12 +30,15 @@ class Superseded(Exception):
 def action_run(action: BulkAction, run_token: str, *, on_progress=None) -> None:
     operation = OPERATIONS[action.action]
     ordinals = dict(YearGroup.objects.filter(district=action.district).values_list("pk", "ordinal"))
-    ids = list(
-        BulkActionItem.objects.filter(bulk_action=action, outcome="")
+    # Read once, unlocked: a batch locks its people, then writes its items' outcome only
+    # where none was written meanwhile (_batch).
+    pending = [
+        _Item(values)
+        for values in BulkActionItem.objects.filter(bulk_action=action, outcome="")
         .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    batches = bulk.batches_split(ids, BATCH)
+        .values_list(*_Item.FIELDS)
+    ]
+    batches = bulk.batches_split(pending, BATCH)
 
     def write(number, batch):
         with transaction.atomic():
@@ -71,14 +75,7 @@ class _Item:
         return self.id
 
 
-def _batch(action, operation, ids, run_token, ordinals) -> dict[str, int]:
-    items = [
-        _Item(values)
-        for values in BulkActionItem.objects.select_for_update()
-        .filter(pk__in=ids, outcome="")
-        .order_by("pk")
-        .values_list(*_Item.FIELDS)
-    ]
+def _batch(action, operation, items, run_token, ordinals) -> dict[str, int]:
     user_ids = [item.user_id for item in items if item.user_id]
     people = {
         person["id"]: person
@@ -115,7 +112,11 @@ def _batch(action, operation, ids, run_token, ordinals) -> dict[str, int]:
     else:
         for values, group in groups.items():
             _write(action, dict(values), group, ordinals, now)
-    bulk.rows_replace(BulkActionItem, items)
+    # Only items still pending: had another run of this action (a task delivered twice)
+    # done some first, its accounts were locked above until it committed; undo the batch.
+    written = bulk.rows_update(BulkActionItem, ITEM_RESULT, items, outcome="")
+    if written != len(items):
+        raise Superseded(action.pk)
     if operation.audit_action:
         _audit(action, operation, changed, now)
     return counts
