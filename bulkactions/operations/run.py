@@ -19,7 +19,7 @@ from bulkactions.models import BulkAction, BulkActionItem, ItemOutcome
 from bulkactions.operations import OPERATIONS, USER_FIELDS
 from schools.models import Enrollment, YearGroup
 
-BATCH = 2000
+BATCH = 5000
 ITEM_RESULT = ["outcome", "message", "before", "after", "secret"]
 
 
