@@ -158,6 +158,8 @@ class ImportRow(models.Model):
     outcome_message = models.CharField(max_length=500, blank=True)
     # Not indexed: setting the outcome then changes no indexed column, so PostgreSQL
     # updates the row in place (HOT, with the table's fillfactor leaving room on each page).
+    # No foreign key constraint in the database either: its check at commit, one per row
+    # created, costs as much as the update (Django still nulls it on delete).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -165,6 +167,7 @@ class ImportRow(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
 
     objects = ScopedManager(district="district")

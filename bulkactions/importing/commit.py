@@ -105,7 +105,10 @@ def _commit_batch(context: "_Context", run_token: str, ids: list[int], number: i
         # Locked, and only those still unwritten: a second run of the same step waits
         # here, then finds them done.
         rows = list(
-            ImportRow.objects.select_for_update().filter(pk__in=ids, outcome="").order_by("number")
+            ImportRow.objects.select_for_update()
+            .filter(pk__any_of=ids, outcome="")
+            .defer("errors", "warnings")  # a ready row's: empty, or notes never written
+            .order_by("number")
         )
         counts = _write_batch(context, rows)
         updated = ImportJob.objects.filter(pk=job.pk, run_token=run_token).update(
@@ -176,6 +179,7 @@ class _Context:
         self.years = {y.pk: y for y in YearGroup.objects.filter(district=self.district)}
         self.exempt = self.district.students_exempt_from_password_change
         self.unusable = make_password(None)
+        self.make_user = bulk.Maker(User, district_id=self.district.pk, source="import")
         # Rows whose generated username had to move on at commit (their `resolved` changed).
         self.renamed: set[int] = set()
 
@@ -209,16 +213,18 @@ def _fail_taken(context: _Context, rows: list[ImportRow]) -> None:
     taken_emails = set(
         users.exclude(email="")  # the unique index on lower(email) leaves out empty ones
         .annotate(key=Lower("email"))
-        .filter(key__in=emails)
+        .filter(key__any_of=list(emails))
         .values_list("key", flat=True)
     )
     taken_usernames = set(
         users.annotate(key=Lower("username"))
-        .filter(key__in=usernames)
+        .filter(key__any_of=list(usernames))
         .values_list("key", flat=True)
     )
     taken_sis = set(
-        users.annotate(key=Lower("sis_id")).filter(key__in=sis_ids).values_list("key", flat=True)
+        users.annotate(key=Lower("sis_id"))
+        .filter(key__any_of=list(sis_ids))
+        .values_list("key", flat=True)
     )
     # An account without an email or SIS id takes none: "" matches no row.
     taken_emails.discard("")
@@ -251,6 +257,9 @@ def _fail_taken(context: _Context, rows: list[ImportRow]) -> None:
         ImportRow.objects.bulk_update(failed, ["outcome", "outcome_message"])
 
 
+YEAR_GROUP = User._meta.get_field("year_group")
+
+
 def _mark(row: ImportRow, outcome: str, message: str = "") -> None:
     row.outcome, row.outcome_message = outcome, message
 
@@ -258,18 +267,18 @@ def _mark(row: ImportRow, outcome: str, message: str = "") -> None:
 def _user_from(context: _Context, row: ImportRow, now) -> User:
     values, resolved = row.values, row.resolved
     role = resolved.get("role", Role.STUDENT)
-    user = User(
-        district=context.district,
+    year = context.years.get(resolved.get("year_group_id"))
+    user = context.make_user(
         role=role,
         first_name=values.get("first_name", ""),
         last_name=values.get("last_name", ""),
         email=values.get("email", ""),
         username=resolved["username"],
         sis_id=values.get("sis_id", ""),
-        year_group=context.years.get(resolved.get("year_group_id")),
-        source="import",
+        year_group_id=year.pk if year else None,
         created_at=now,
     )
+    YEAR_GROUP.set_cached_value(user, year)  # as User(year_group=year) would
     if row.password_hash:
         user.password = row.password_hash
         user.password_mode = PasswordMode.STAFF

@@ -54,6 +54,9 @@ class _Writer:
         self.now = timezone.now()
         self.new = {"school": {}, "term": {}, "class": {}, "user": {}, "grade": {}}
         self.invite: list[int] = []
+        self.make_user = bulk.Maker(
+            User, district_id=self.district.pk, source=Source.ROSTER, managed_by_sis=True
+        )
 
     def key(self, kind, value):
         """An id, or a ("new", sourcedId) key of a row made earlier in this run."""
@@ -217,8 +220,7 @@ class _Writer:
             self.key("grade", values["year_group_id"]) if values["year_group_id"] else None
         )
         schools = {self.key("school", s) for s in self.plan.user_schools.get(("new", sid), ())}
-        user = User(
-            district=self.district,
+        user = self.make_user(
             role=values["role"],
             first_name=values["first_name"],
             last_name=values["last_name"],
@@ -227,8 +229,6 @@ class _Writer:
             sis_id=values["sis_id"],
             status=values["status"],
             year_group_id=year_group_id,
-            source=Source.ROSTER,
-            managed_by_sis=True,
             password="!" + secrets.token_urlsafe(30),
             created_at=self.now,
             deactivated_at=self.now if values["status"] == Status.DEACTIVATED else None,
