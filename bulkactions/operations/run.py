@@ -6,10 +6,12 @@ event per changed account is inserted with COPY. Items already judged are skippe
 rerun carries on and never applies anything twice.
 """
 
+import json
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts import audit
@@ -32,12 +34,7 @@ def action_run(action: BulkAction, run_token: str, *, on_progress=None) -> None:
     ordinals = dict(YearGroup.objects.filter(district=action.district).values_list("pk", "ordinal"))
     # Read once, unlocked: a batch locks its people, then writes its items' outcome only
     # where none was written meanwhile (_batch).
-    pending = [
-        _Item(values)
-        for values in BulkActionItem.objects.filter(bulk_action=action, outcome="")
-        .order_by("pk")
-        .values_list(*_Item.FIELDS)
-    ]
+    pending = _Item.pending(action)
     batches = bulk.batches_split(pending, BATCH)
 
     def write(number, batch):
@@ -66,13 +63,34 @@ class _Item:
     FIELDS = tuple(f.attname for f in BulkActionItem._meta.concrete_fields)
     __slots__ = FIELDS
 
-    def __init__(self, values):
-        for name, value in zip(self.FIELDS, values, strict=True):
+    def __init__(self, values, names=FIELDS):
+        for name, value in zip(names, values, strict=True):
             setattr(self, name, value)
 
     @property
     def pk(self):
         return self.id
+
+    @classmethod
+    def pending(cls, action) -> list["_Item"]:
+        """The action's items not done yet. Their before and after come as text and are
+        parsed only when not empty: an undo's items hold what they expect, the others {}."""
+        plain = [name for name in cls.FIELDS if name not in ("before", "after")]
+        rows = (
+            BulkActionItem.objects.filter(bulk_action=action, outcome="")
+            .annotate(
+                before_text=Cast("before", TextField()), after_text=Cast("after", TextField())
+            )
+            .order_by("pk")
+            .values_list(*plain, "before_text", "after_text")
+        )
+        items = []
+        for *values, before, after in rows:
+            item = cls(values, names=plain)
+            item.before = json.loads(before) if before != "{}" else {}
+            item.after = json.loads(after) if after != "{}" else {}
+            items.append(item)
+        return items
 
 
 def _batch(action, operation, items, run_token, ordinals) -> dict[str, int]:
