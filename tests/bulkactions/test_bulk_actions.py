@@ -285,3 +285,41 @@ def test_a_worker_killed_mid_run_leaves_exact_results_and_the_resume_finishes_on
     action.refresh_from_db()
     assert action.status == BulkActionStatus.DONE and action.changed_count == 5
     assert AuditEvent.objects.filter(after__bulk_action=action.pk).count() == 5
+
+
+def test_a_batch_whose_items_another_run_wrote_meanwhile_is_undone_whole(
+    district, district_admin, year7, year8, pupils
+):
+    """A task delivered twice runs with the same token: the second copy read the items as
+    pending, and by the time it has locked the people the first has written them. Its
+    batch (one transaction, as the runner writes it) then changes nobody, and stops."""
+    from django.db import transaction
+
+    from bulkactions.operations import run as runner
+
+    action = services.bulk_action_start(
+        district=district,
+        actor=district_admin,
+        kind="students",
+        action="year_group",
+        params={"year_group": year8.pk},
+        users=students(district),
+        enqueue=False,
+    )
+    stale = runner._Item.pending(action)  # what the second copy read
+    assert len(stale) == 6
+    services.bulk_action_run(action, action.run_token)  # the first copy, to the end
+    User.objects.filter(pk=pupils[0].pk).update(year_group=year7)  # moved back since
+    events = AuditEvent.objects.count()
+    with pytest.raises(runner.Superseded), transaction.atomic():
+        runner._batch(action, runner.OPERATIONS["year_group"], stale, action.run_token, {})
+    assert User.objects.get(pk=pupils[0].pk).year_group == year7  # not moved a second time
+    assert AuditEvent.objects.count() == events
+    action.refresh_from_db()
+    assert (action.status, action.changed_count, action.skipped_count) == (
+        BulkActionStatus.DONE,
+        5,
+        1,
+    )
+    outcomes = list(action.items.values_list("outcome", flat=True))
+    assert sorted(outcomes) == [ItemOutcome.CHANGED] * 5 + [ItemOutcome.SKIPPED]
