@@ -2,8 +2,10 @@
 
 Each batch is one transaction: the accounts are locked, judged and changed (one UPDATE
 per distinct new value), the items get their outcome, before and after, and one audit
-event per changed account is inserted with COPY. Items already judged are skipped, so a
-rerun carries on and never applies anything twice.
+event per changed account is inserted with COPY. Field changes run two batches at once on
+their own connections (bulk.batches_write); emails and deletions one after another. Items
+already judged are skipped, and a batch whose items another run wrote meanwhile is undone
+whole, so a rerun carries on and never applies anything twice.
 """
 
 import json
