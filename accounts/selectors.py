@@ -289,22 +289,31 @@ def users_with_row_joins(users):
 def users_page(
     users, filters: UserFilters, *, page_number, total: int, per_page: int = 0, searched=None
 ):
-    """One page of a list in two steps: the page's ids from the ordered list (an index scan,
-    however deep the page), then the rows with their joins for those ids only. Computing
-    the joins inside the OFFSET query would evaluate them for every skipped row.
+    """One page of a list in two steps: the page's ids from the ordered list, then the rows
+    with their joins for those ids only. Computing the joins inside the OFFSET query would
+    evaluate them for every skipped row.
 
     total counts the list; searched, the list with its search and no other filter, tells
     how broad the search is when other filters narrow it (by the planner's estimate)."""
     search_matches = total
     if filters.q and searched is not None and filters.narrows_search:
         search_matches = max(total, estimated_rows(searched) or 0)
-    paginator = Paginator(
-        users_ordered(users, filters, search_matches=search_matches).values_list("pk", flat=True),
-        per_page or filters.per_page,
+    ordered = users_ordered(users, filters, search_matches=search_matches).values_list(
+        "pk", flat=True
     )
+    paginator = Paginator(ordered, per_page or filters.per_page)
     paginator.count = total
     page = paginator.get_page(page_number)
-    ids = list(page.object_list)
+    skipped = page.start_index() - 1 if total else 0
+    if skipped > total // 2:
+        # Past the middle, the same page read from the end: a sort without an index sorts
+        # the whole list to skip rows, so the last page of 100,000 sorted by status would
+        # sort them all; reversed, it keeps only the few rows it needs. Ties are broken by
+        # id, so the reversed order is exactly the order backwards.
+        end = total - skipped
+        ids = list(ordered.reverse()[max(end - paginator.per_page, 0) : end])[::-1]
+    else:
+        ids = list(page.object_list)
     rows = {user.pk: user for user in users_with_row_joins(User.objects.filter(pk__in=ids))}
     page.object_list = [rows[pk] for pk in ids if pk in rows]
     return page
