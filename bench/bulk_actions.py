@@ -59,7 +59,7 @@ from datetime import timedelta
 from pathlib import Path
 from unittest import mock
 
-from _db import create_database_if_missing, postgres_url
+from _db import create_database_if_missing, empty_database, postgres_url
 from _db import maxrss_mb as _maxrss_mb
 from _db import reset_peak as _reset_peak
 from _db import rss_mb as _rss_mb
@@ -132,28 +132,6 @@ def _code_state() -> str:
 
 
 # The bench district
-
-
-def _empty_database() -> None:
-    """TRUNCATE of every tenant table: a clean state whatever the previous run left."""
-    from django.db import connection
-    from django_scopes import scopes_disabled
-
-    from schools.models import District
-
-    with scopes_disabled():
-        others = list(District.objects.exclude(slug=SLUG).values_list("slug", flat=True)[:3])
-    if others:
-        raise SystemExit(
-            f"the database {connection.settings_dict['NAME']} holds other districts "
-            f"({', '.join(others)}): the bench empties its database, give it one of its own"
-        )
-    with connection.cursor() as cursor:
-        # Audit events and bulk action items have no foreign key constraints to cascade by.
-        cursor.execute(
-            "TRUNCATE schools_district, accounts_user, accounts_auditevent, "
-            "bulkactions_bulkactionitem CASCADE"
-        )
 
 
 def _seed(size: dict) -> dict:
@@ -784,7 +762,7 @@ def main() -> None:
 
 
 def _seed_fresh(size: dict, n: int) -> dict:
-    _empty_database()
+    empty_database(SLUG)
     started = time.perf_counter()
     seeded = _seed(size)
     print(

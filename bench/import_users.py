@@ -70,7 +70,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-from _db import create_database_if_missing, postgres_url
+from _db import create_database_if_missing, empty_database, postgres_url
 from _db import maxrss_mb as _maxrss_mb
 from _db import rss_mb as _rss_mb
 
@@ -152,30 +152,6 @@ def _weights(names: list[str]) -> list[float]:
 
 
 # The bench districts
-
-
-def _empty_database() -> None:
-    """TRUNCATE of every tenant table: fast whatever the previous run left (100,000+ users)."""
-    from django.db import connection
-    from django_scopes import scopes_disabled
-
-    from schools.models import District
-
-    with scopes_disabled():
-        others = list(
-            District.objects.exclude(slug__startswith=SLUG).values_list("slug", flat=True)[:3]
-        )
-    if others:
-        raise SystemExit(
-            f"the database {connection.settings_dict['NAME']} holds other districts "
-            f"({', '.join(others)}): the bench empties its database, give it one of its own"
-        )
-    with connection.cursor() as cursor:
-        # Audit events and bulk action items have no foreign key constraints to cascade by.
-        cursor.execute(
-            "TRUNCATE schools_district, accounts_user, accounts_auditevent, "
-            "bulkactions_bulkactionitem CASCADE"
-        )
 
 
 def _district(slug: str, name: str):
@@ -726,7 +702,7 @@ def main() -> None:
         f"freshly loaded tables have no planner statistics); broker: {redis_url}"
     )
     call_command("migrate", interactive=False, verbosity=0)
-    _empty_database()
+    empty_database(SLUG)
     leftover = _purge()
     if leftover:
         print(f"purged {leftover:,} messages a previous run left in the bench queue")
@@ -748,7 +724,7 @@ def main() -> None:
         if options.runs > 1:
             print(f"run {number + 1} of {options.runs} (workload A and the baseline):")
         if number:
-            _empty_database()
+            empty_database(SLUG)
         runs.append(_run_a_and_baseline(size, data, f"{stamp}-{number}", redis_url, options))
         if options.only_a:
             return

@@ -67,7 +67,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from unittest import mock
 
-from _db import create_database_if_missing, postgres_url
+from _db import create_database_if_missing, empty_database, postgres_url
 from _db import maxrss_mb as _maxrss_mb
 from _db import reset_peak as _reset_peak
 from _db import rss_mb as _rss_mb
@@ -243,28 +243,6 @@ def _bundles(size: dict, version: str) -> tuple[bytes, bytes, dict]:
 
 
 # The bench district
-
-
-def _empty_database() -> None:
-    """TRUNCATE of every tenant table: a clean state whatever the previous run left."""
-    from django.db import connection
-    from django_scopes import scopes_disabled
-
-    from schools.models import District
-
-    with scopes_disabled():
-        others = list(District.objects.exclude(slug=SLUG).values_list("slug", flat=True)[:3])
-    if others:
-        raise SystemExit(
-            f"the database {connection.settings_dict['NAME']} holds other districts "
-            f"({', '.join(others)}): the bench empties its database, give it one of its own"
-        )
-    with connection.cursor() as cursor:
-        # Audit events and bulk action items have no foreign key constraints to cascade by.
-        cursor.execute(
-            "TRUNCATE schools_district, accounts_user, accounts_auditevent, "
-            "bulkactions_bulkactionitem CASCADE"
-        )
 
 
 def _district() -> tuple[int, int]:
@@ -782,7 +760,7 @@ def main() -> None:
         raise SystemExit(f"DATABASE_URL must name PostgreSQL, not {connection.vendor}")
     print(f"database: {settings.DATABASES['default']['NAME']}; code: {_code_state()}")
     call_command("migrate", interactive=False, verbosity=0)
-    _empty_database()
+    empty_database(SLUG)
     district_id, connection_id = _district()
     name = f"{SLUG}.zip"
     results = {}
