@@ -401,3 +401,20 @@ def test_admin_selects_rows_then_everyone_matching(
     expect(students.caption).to_have_text("30 students, page 2 of 2")
     expect(students.row_headers).to_have_count(5)
     expect(students.selection_count).to_have_text("0 selected")
+
+
+def test_last_page_of_a_list_sorted_by_status_shows_its_own_rows(
+    district, school, admin, page, url_for, sign_in_as, assert_accessible
+):
+    """Pages past the middle are read backwards (accounts.selectors.users_page): the admin
+    still sees exactly the rows that belong on the page, in order."""
+    seed_students(district, school)
+    sign_in_as(page, admin)
+    # 30 students by status (active, deactivated, invited), then name: page 2 of 25 a page
+    # holds the last five, past the middle.
+    students = students_page(page, district, url_for, "?sort=status&per_page=25&page=2")
+    expect(students.row_headers).to_have_text(
+        ["Baker, Ben", "Flores, Fay", "Lopez, Lea", "Desai, Dev", "Ito, Ian"]
+    )
+    expect(students.column("Status")).to_have_attribute("aria-sort", "ascending")
+    assert_accessible(page, "people-list-status-last-page")
