@@ -55,6 +55,16 @@ def search_text_for(*parts: str) -> str:
     return " ".join(folded.lower().split())
 
 
+def search_text_sql(*parts: str) -> str:
+    """search_text_for as a PostgreSQL expression over the SQL expressions `parts`, for
+    accounts written by SQL (imports): NFKD, every non-ASCII character dropped, lowercased,
+    runs of what Python's split() takes for whitespace made one space."""
+    joined = f"concat_ws(' ', {', '.join(f'nullif({part}, {chr(39) * 2})' for part in parts)})"
+    ascii_only = rf"regexp_replace(normalize({joined}, NFKD), '[^\u0001-\u007f]', '', 'g')"
+    spaces = r"'[ \t\n\u000b\f\r\u001c-\u001f]+'"
+    return f"btrim(regexp_replace(lower({ascii_only}), {spaces}, ' ', 'g'), ' ')"
+
+
 def school_names_for(schools) -> str:
     """User.school_names: the names of the user's schools, sorted and joined."""
     return "; ".join(sorted(school.name for school in schools))[:500]

@@ -133,8 +133,20 @@ class RowOutcome(models.TextChoices):
 
 
 class ImportRow(models.Model):
-    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
+    # A file's rows are written by the hundred thousand, twice (validation, then each
+    # outcome): so no foreign key constraints in the database, whose checks cost as much
+    # as the COPY, and no index of their own (the job's start the composite ones below).
+    # Django still cascades on delete (on_delete).
+    district = models.ForeignKey(
+        District, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    job = models.ForeignKey(
+        ImportJob,
+        on_delete=models.CASCADE,
+        related_name="rows",
+        db_index=False,
+        db_constraint=False,
+    )
     # The row's line in the file, as a spreadsheet shows it (the header is row 1).
     number = models.PositiveIntegerField()
     # Field → the text as the file gave it, trimmed; the admin edits these.

@@ -13,7 +13,7 @@ from django.db.models.lookups import In
 BATCH = 2000
 
 
-def _is_postgres() -> bool:
+def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
@@ -72,7 +72,7 @@ def insert(model, objects: list, *, with_ids: bool = False, keep_ids: bool = Fal
     `keep_ids`, each keeps the one it has."""
     if not objects:
         return
-    if not _is_postgres():
+    if not is_postgres():
         model.objects.bulk_create(objects, batch_size=BATCH)
         return
     if with_ids:
@@ -91,7 +91,7 @@ def insert_values(model, names: list[str], rows) -> None:
     rows = list(rows)
     if not rows:
         return
-    if not _is_postgres():
+    if not is_postgres():
         attnames = [f.attname for f in fields]
         model.objects.bulk_create(
             [model(**dict(zip(attnames, row, strict=True))) for row in rows], batch_size=BATCH
@@ -196,7 +196,7 @@ def audit_users(*, district_id, actor, rows, now) -> None:
 def commit_lazily() -> None:
     """This transaction's commit need not wait for the disk: if the server crashes just
     after, the batch is lost whole (accounts and row outcomes together) and is redone."""
-    if _is_postgres():
+    if is_postgres():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
@@ -208,7 +208,7 @@ def update_values(model, names: list[str], rows: list[tuple]) -> None:
     if not rows:
         return
     fields = [model._meta.get_field(name) for name in names]
-    if not _is_postgres():
+    if not is_postgres():
         objects = []
         for row in rows:
             obj = model(pk=row[0])
@@ -248,7 +248,7 @@ def rows_update(model, names: list[str], objects: list, **still) -> int:
     if not objects:
         return 0
     fields = [model._meta.get_field(name) for name in names]
-    if not _is_postgres():
+    if not is_postgres():
         pks = list(
             model._base_manager.filter(pk__in=[o.pk for o in objects], **still).values_list(
                 "pk", flat=True
@@ -296,7 +296,7 @@ def rows_mark(row_model, pairs: list[tuple[int, int | None]], outcome: str) -> N
     """Sets the outcome (and the account made) of many import rows in one statement."""
     if not pairs:
         return
-    if not _is_postgres():
+    if not is_postgres():
         rows = [row_model(pk=rid, outcome=outcome, user_id=uid) for rid, uid in pairs]
         row_model.objects.bulk_update(rows, ["outcome", "user"], batch_size=BATCH)
         return
@@ -311,7 +311,7 @@ def rows_mark(row_model, pairs: list[tuple[int, int | None]], outcome: str) -> N
 
 def analyze(model) -> None:
     """Fresh planner statistics after loading a large table (autovacuum may lag behind)."""
-    if _is_postgres():
+    if is_postgres():
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
@@ -323,7 +323,7 @@ def batches_split(ids: list, size: int) -> list[list]:
 
     if not ids:
         return []
-    threads = max(1, settings.BULK_WRITE_THREADS if _is_postgres() else 1)
+    threads = max(1, settings.BULK_WRITE_THREADS if is_postgres() else 1)
     count = -(-len(ids) // size)
     count = -(-count // threads) * threads if len(ids) >= threads else count
     step, extra = divmod(len(ids), count)
@@ -347,7 +347,7 @@ def batches_write(district, batches: list, write, *, on_progress=None, parallel=
     from django.db import connections
     from django_scopes import scope
 
-    threads = settings.BULK_WRITE_THREADS if _is_postgres() and parallel else 1
+    threads = settings.BULK_WRITE_THREADS if is_postgres() and parallel else 1
     if threads <= 1 or len(batches) <= 1:
         for number, batch in enumerate(batches):
             write(number, batch)

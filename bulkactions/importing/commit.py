@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts import audit
 from accounts.models import PasswordMode, Role, Status, User
 from accounts.services.users import user_snapshot, username_base, username_free
-from bulkactions.importing import bulk
+from bulkactions.importing import bulk, commit_sql
 from bulkactions.importing.review import Superseded
 from bulkactions.models import (
     ImportJob,
@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 BATCH = 2000
 HASH_CHUNK = 100
 READY = (RowStatus.VALID, RowStatus.WARNING)
+# New accounts written by the server on PostgreSQL (commit_sql); off, by the Python path
+# every database has (tests compare the two).
+CREATE_IN_DATABASE = True
 
 
 def rows_pending(job: ImportJob):
@@ -78,6 +81,8 @@ def job_commit(job: ImportJob, run_token: str, *, on_progress=None) -> None:
         ImportJob.objects.select_related("district", "created_by").defer("file_data").get(pk=job.pk)
     )
     context = _Context(job)
+    if context.sql is not None:
+        _fail_taken_before(context, run_token)
     ids = list(rows_pending(job).order_by("number").values_list("pk", flat=True))
     batches = bulk.batches_split(ids, BATCH)
     bulk.batches_write(
@@ -96,7 +101,7 @@ ANALYZE_AFTER_BATCHES = {4, 16}
 
 def _commit_batch(context: "_Context", run_token: str, ids: list[int], number: int) -> None:
     job = context.job
-    if number in ANALYZE_AFTER_BATCHES:
+    if number in ANALYZE_AFTER_BATCHES and context.sql is None:
         bulk.analyze(User)
     with transaction.atomic():
         bulk.commit_lazily()
@@ -104,13 +109,11 @@ def _commit_batch(context: "_Context", run_token: str, ids: list[int], number: i
             raise Superseded(job.pk)
         # Locked, and only those still unwritten: a second run of the same step waits
         # here, then finds them done.
-        rows = list(
-            ImportRow.objects.select_for_update()
-            .filter(pk__any_of=ids, outcome="")
-            .defer("errors", "warnings")  # a ready row's: empty, or notes never written
-            .order_by("number")
-        )
-        counts = _write_batch(context, rows)
+        pending = ImportRow.objects.select_for_update().filter(pk__any_of=ids, outcome="")
+        if context.sql is not None:
+            counts = _write_batch_in_database(context, pending)
+        else:
+            counts = _write_batch(context, _rows(pending))
         updated = ImportJob.objects.filter(pk=job.pk, run_token=run_token).update(
             heartbeat_at=timezone.now(),
             created_count=F("created_count") + counts[RowOutcome.CREATED],
@@ -167,6 +170,11 @@ def _finish(job: ImportJob, run_token: str) -> None:
         transaction.on_commit(lambda: send_import_summary.delay(job.district_id, job.pk))
 
 
+def _rows(pending) -> list[ImportRow]:
+    # A ready row's errors and warnings: empty, or notes commit never writes.
+    return list(pending.defer("errors", "warnings").order_by("number"))
+
+
 class _Context:
     """What every batch of one job needs, loaded once."""
 
@@ -182,6 +190,19 @@ class _Context:
         self.make_user = bulk.Maker(User, district_id=self.district.pk, source="import")
         # Rows whose generated username had to move on at commit (their `resolved` changed).
         self.renamed: set[int] = set()
+        # On PostgreSQL, new accounts are written by the server (commit_sql).
+        self.sql = (
+            commit_sql.constants(
+                district_id=self.district.pk,
+                job_id=job.pk,
+                actor=self.actor,
+                actor_label=self.actor_label,
+                exempt=self.exempt,
+                unusable=self.unusable,
+            )
+            if CREATE_IN_DATABASE and bulk.is_postgres()
+            else None
+        )
 
 
 def _write_batch(context: _Context, rows: list[ImportRow]) -> dict[str, int]:
@@ -197,6 +218,57 @@ def _write_batch(context: _Context, rows: list[ImportRow]) -> dict[str, int]:
         counts[_update(context, row)] += 1
     counts[RowOutcome.FAILED] = sum(1 for row in rows if row.outcome == RowOutcome.FAILED)
     return counts
+
+
+def _write_batch_in_database(context: _Context, pending) -> dict[str, int]:
+    """New accounts by one SQL statement; matched accounts (update mode) one by one, and
+    the whole batch by the Python path if a clash appeared since _fail_taken_before."""
+    ids = list(pending.order_by("number").values_list("pk", flat=True))
+    updates = set()
+    if context.job.mode == ImportMode.UPDATE:
+        updates = set(pending.filter(resolved__has_key="user_id").values_list("pk", flat=True))
+    creates = [pk for pk in ids if pk not in updates]
+    counts = dict.fromkeys(RowOutcome.values, 0)
+    if creates:
+        try:
+            with transaction.atomic():
+                made = commit_sql.create_rows(context.sql, creates, timezone.now())
+        except IntegrityError:
+            # An account made meanwhile holds a row's email or username: the Python path
+            # finds which rows, and fails or renames only those.
+            made = None
+            counts = _write_batch(context, _rows(pending.filter(pk__any_of=creates)))
+        if made is not None:
+            counts[RowOutcome.CREATED] = len(made)
+            invite = [user_id for user_id, invited in made if invited]
+            if invite:
+                _queue_invitations(context, invite)
+    if updates:
+        for outcome, count in _write_batch(context, _rows(pending.filter(pk__in=updates))).items():
+            counts[outcome] += count
+    return counts
+
+
+def _fail_taken_before(context: _Context, run_token: str) -> None:
+    """Before the SQL batches: the rows to create whose email, username or SIS id an
+    account took since the review fail (or, for a generated username, move on), as
+    _fail_taken does per batch. Found by one join rather than a lookup per batch; an
+    account made while the batches run is caught by the unique indexes (email, username)."""
+    job = context.job
+    with transaction.atomic():
+        if not ImportJob.objects.select_for_update().filter(pk=job.pk, run_token=run_token):
+            raise Superseded(job.pk)
+        ids = commit_sql.clashing_rows(context.sql)
+        if not ids:
+            return
+        rows = _rows(rows_pending(job).filter(pk__any_of=ids))
+        _fail_taken(context, rows)
+        renamed = [row for row in rows if row.pk in context.renamed]
+        if renamed:
+            ImportRow.objects.bulk_update(renamed, ["resolved", "username_key"])
+            context.renamed.clear()
+        failed = sum(1 for row in rows if row.outcome == RowOutcome.FAILED)
+        ImportJob.objects.filter(pk=job.pk).update(failed_count=F("failed_count") + failed)
 
 
 def _fail_taken(context: _Context, rows: list[ImportRow]) -> None:

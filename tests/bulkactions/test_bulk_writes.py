@@ -13,7 +13,7 @@ from tests.factories import UserFactory, YearGroupFactory
 @pytest.mark.parametrize("count", [1, 2, 3, 1999, 2000, 2001, 10_000, 100_001])
 def test_batches_are_even_cover_every_id_in_order_and_pair_up(settings, count, monkeypatch):
     settings.BULK_WRITE_THREADS = 2
-    monkeypatch.setattr(bulk, "_is_postgres", lambda: True)
+    monkeypatch.setattr(bulk, "is_postgres", lambda: True)
     ids = list(range(count))
     batches = bulk.batches_split(ids, 2000)
     assert [i for batch in batches for i in batch] == ids

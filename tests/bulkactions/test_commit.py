@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent, PasswordMode, Role, Status, User
 from bulkactions import services
 from bulkactions.importing import commit as commit_module
-from bulkactions.importing import review
+from bulkactions.importing import commit_sql, review
 from bulkactions.importing.results import credentials, results_csv
 from bulkactions.importing.slips import slips_pdf
 from bulkactions.models import (
@@ -333,16 +333,20 @@ def test_a_commit_that_stops_half_way_is_carried_on_and_creates_each_account_onc
 ):
     job = run_import(people(5))
     monkeypatch.setattr(commit_module, "BATCH", 2)
-    real_create = commit_module._create
     calls = []
 
-    def create_then_die(context, rows):
-        calls.append(len(rows))
-        if len(calls) == 2:
-            raise RuntimeError("worker lost")
-        return real_create(context, rows)
+    def then_die(real):
+        # The second batch dies, on either path: SQL on PostgreSQL, Python on SQLite.
+        def create(*args):
+            calls.append(args)
+            if len(calls) == 2:
+                raise RuntimeError("worker lost")
+            return real(*args)
 
-    monkeypatch.setattr(commit_module, "_create", create_then_die)
+        return create
+
+    monkeypatch.setattr(commit_module, "_create", then_die(commit_module._create))
+    monkeypatch.setattr(commit_sql, "create_rows", then_die(commit_sql.create_rows))
     with pytest.raises(RuntimeError):
         commit(job)
 
