@@ -55,6 +55,20 @@ def search_text_for(*parts: str) -> str:
     return " ".join(folded.lower().split())
 
 
+def account_search_text(first_name, last_name, username, email, sis_id) -> str:
+    """An account's search_text: names, username, the email without its domain, SIS id.
+    The domain is the same for a whole school, so it would find everyone; it was also half
+    of each account's entries in the trigram index that every write of a name pays for.
+    Searches for a whole address match the email itself (accounts.selectors)."""
+    return search_text_for(first_name, last_name, username, email.rsplit("@", 1)[0], sis_id)
+
+
+def account_search_text_sql(first_name, last_name, username, email, sis_id) -> str:
+    """account_search_text as a PostgreSQL expression over SQL expressions."""
+    local = f"regexp_replace({email}, '@[^@]*$', '')"  # as rsplit("@", 1)[0]
+    return search_text_sql(first_name, last_name, username, local, sis_id)
+
+
 def search_text_sql(*parts: str) -> str:
     """search_text_for as a PostgreSQL expression over the SQL expressions `parts`, for
     accounts written by SQL (imports): NFKD, every non-ASCII character dropped, lowercased,
@@ -240,7 +254,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         type(self).objects.filter(pk=self.pk).update(school_names=self.school_names)
 
     def refresh_search_text(self) -> None:
-        self.search_text = search_text_for(
+        self.search_text = account_search_text(
             self.first_name, self.last_name, self.username, self.email, self.sis_id
         )
 

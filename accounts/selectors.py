@@ -170,6 +170,13 @@ def users_for_list(*, base, kind: str, filters: UserFilters):
         from accounts.models import search_text_for
 
         for word in search_text_for(filters.q).split()[:5]:
+            if "@" in word:
+                # An address: search_text holds no domain (account_search_text), so the
+                # local part narrows through the trigram index and the email decides.
+                users = users.filter(email__icontains=word)
+                word = word.rsplit("@", 1)[0]
+                if not word:
+                    continue
             if len(word) < 3:
                 # One or two letters match the start of a word ("ez" finds Ezra, not Díaz):
                 # both patterns still use the trigram index, a bare substring could not.

@@ -170,8 +170,13 @@ class Classroom(models.Model):
 
 
 class Enrollment(models.Model):
-    district = models.ForeignKey(District, on_delete=models.CASCADE)
-    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="enrollments")
+    # Imports and rostering write these by the hundred thousand: no index of their own on
+    # the district (only a district's deletion asks for all its rows) or the classroom
+    # (the unique constraint below starts with it).
+    district = models.ForeignKey(District, on_delete=models.CASCADE, db_index=False)
+    classroom = models.ForeignKey(
+        Classroom, on_delete=models.CASCADE, related_name="enrollments", db_index=False
+    )
     student = models.ForeignKey(
         "accounts.User", on_delete=models.CASCADE, related_name="enrollments"
     )

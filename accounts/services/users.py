@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -18,6 +19,7 @@ USERNAME_RE = re.compile(r"[A-Za-z0-9._@+-]{2,150}")
 USERNAME_MESSAGE = "Enter a username of 2 to 150 letters, digits and . _ @ + - (no spaces)"
 
 
+@lru_cache(maxsize=8192)  # an import of 100,000 repeats its common names thousands of times
 def _slugify_name(value: str) -> str:
     ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]", "", ascii_value.lower())

@@ -7,6 +7,7 @@ names of Google Admin, Microsoft 365, Clever and OneRoster user exports.
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bulkactions.models import ImportKind, ImportPasswordMode
 
@@ -211,6 +212,7 @@ def required_fields(kind: str, password_mode: str) -> list[str]:
     return required
 
 
+@lru_cache(maxsize=4096)  # a file repeats its schools and year groups on every row
 def header_key(text: str) -> str:
     without_notes = re.sub(r"[\[(][^\])]*[\])]", "", text.lower())
     return re.sub(r"[\W_]+", "", without_notes)

@@ -12,7 +12,7 @@ from functools import cache
 
 from django.db import connection
 
-from accounts.models import Role, Status, User, search_text_sql
+from accounts.models import Role, Status, User, account_search_text_sql
 from bulkactions.importing.bulk import Maker
 from bulkactions.models import ImportRow
 from schools.models import Classroom, Enrollment, School, YearGroup
@@ -37,7 +37,7 @@ _ROW_COLUMNS = {
     "updated_at": "%(now)s",
     "password_changed_at": "CASE WHEN r.hashed THEN %(now)s::timestamptz END",
     "invited_at": "CASE WHEN NOT r.hashed AND r.email <> '' THEN %(now)s::timestamptz END",
-    "search_text": search_text_sql(
+    "search_text": account_search_text_sql(
         "r.first_name", "r.last_name", "r.username", "r.email", "r.sis_id"
     ),
     "school_names": "left(array_to_string(r.school_names, '; '), 500)",

@@ -7,6 +7,7 @@ rows in batches. Duplicates inside the file are marked on every row involved.
 
 import logging
 from collections.abc import Iterable
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -58,33 +59,37 @@ def job_validate(job: ImportJob, run_token: str, *, on_progress=None) -> None:
     taken_in_file = set(typed_usernames)
     first_seen: dict[str, dict[str, int]] = {name: {} for name in KEY_FIELDS}
     clashes: dict[tuple[str, str], list[int]] = {}
-    batch: list[ImportRow] = []
+    batch: list[tuple] = []
     done = 0
-    for number, cells in table.rows:
-        check = values_from_cells(cells, job.mapping, width)
-        row_check(check, index, taken_in_file=taken_in_file)
-        if check.resolved.get("username_generated"):
-            taken_in_file.add(check.username_key)
-        for name, key in _keys(check).items():
-            if not key:
-                continue
-            first = first_seen[name].setdefault(key, number)
-            if first != number:
-                clashes.setdefault((name, key), [first]).append(number)
-                check.error(name, duplicate_message(name, [first]))
-        batch.append(_row_from(job, number, check))
-        if len(batch) >= BATCH:
-            done += _store(job, run_token, batch, done)
-            batch = []
-            if on_progress:
-                on_progress(done, total)
-    done += _store(job, run_token, batch, done)
-    bulk.analyze(ImportRow)  # the rows just loaded are what the next queries plan over
+    with bulk.FewerCollections(), bulk.WriteBehind(job.district) as write:
+        for number, cells in table.rows:
+            check = values_from_cells(cells, job.mapping, width)
+            row_check(check, index, taken_in_file=taken_in_file)
+            if check.resolved.get("username_generated"):
+                taken_in_file.add(check.username_key)
+            for name, key in _keys(check).items():
+                if not key:
+                    continue
+                first = first_seen[name].setdefault(key, number)
+                if first != number:
+                    clashes.setdefault((name, key), [first]).append(number)
+                    check.error(name, duplicate_message(name, [first]))
+            batch.append(_row_from(job, number, check))
+            if len(batch) >= BATCH:
+                write(partial(_store, job, run_token, batch, done, on_progress, total))
+                done += len(batch)
+                batch = []
+        write(partial(_store, job, run_token, batch, done, None, total))
+        done += len(batch)
+    # The rows just loaded are what the next queries plan over (the columns they filter on).
+    bulk.analyze(ImportRow, ROW_FILTERS)
     _mark_clashes(job, clashes)
+    done_fields = {"status": ImportStatus.REVIEW}
     if job.sets_passwords:
-        job.file_data = b""  # the rows hold the passwords now, sealed; the file must go
+        # The rows hold the passwords now, sealed; the file must go.
+        job.file_data = done_fields["file_data"] = b""
     with transaction.atomic():
-        heartbeat(job, run_token, status=ImportStatus.REVIEW, file_data=job.file_data)
+        heartbeat(job, run_token, **done_fields)
         job_totals_refresh(job)
     if on_progress:
         on_progress(done, total)
@@ -116,6 +121,7 @@ def _keys(check: RowCheck) -> dict[str, str]:
     return {"email": check.email_key, "username": check.username_key, "sis_id": check.sis_key}
 
 
+ROW_FILTERS = ["job", "status", "number", "email_key", "username_key", "sis_key", "outcome"]
 ROW_COLUMNS = [
     "district",
     "job",
@@ -157,14 +163,16 @@ def _row_from(job: ImportJob, number: int, check: RowCheck) -> tuple:
     )
 
 
-def _store(job: ImportJob, run_token: str, rows: list[tuple], done: int) -> int:
+def _store(job: ImportJob, run_token: str, rows: list[tuple], done: int, on_progress, total):
+    """One batch of checked rows, with the progress they make (on a WriteBehind thread)."""
     if not rows:
-        return 0
+        return
     with transaction.atomic():
         bulk.commit_lazily()
         heartbeat(job, run_token, processed_rows=done + len(rows))
         bulk.insert_values(ImportRow, ROW_COLUMNS, rows)
-    return len(rows)
+    if on_progress:
+        on_progress(done + len(rows), total)
 
 
 def _mark_clashes(job: ImportJob, clashes: dict[tuple[str, str], list[int]]) -> None:

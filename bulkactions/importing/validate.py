@@ -30,6 +30,7 @@ PLAIN_EMAIL = re.compile(
     r"[A-Za-z0-9_%+'-]+(?:\.[A-Za-z0-9_%+'-]+)*@"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
+NAME_FIELDS = frozenset(("first_name", "last_name"))
 SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+\d+$")
 STAFF_ROLE_WORDS = {
     "teacher": Role.TEACHER,
@@ -101,6 +102,7 @@ class DistrictIndex:
         district = job.district
         self.job = job
         self.district = district
+        self.required = required_fields(job.kind, job.password_mode)
         schools = list(School.objects.filter(district=district))
         self.schools_by_id = {s.pk: s for s in schools}
         self.schools: dict[str, School] = {}
@@ -143,6 +145,7 @@ class DistrictIndex:
             if sis_id:
                 self.by_identity["sis_id"][sis_id.lower()] = row
         self.usernames_taken = set(self.by_identity["username"])
+        self.username_next: dict[str, int] = {}  # base → the number to try next
         if usernames_query is not None:
             self.usernames_taken |= {
                 name.lower()
@@ -178,13 +181,15 @@ class DistrictIndex:
 def values_from_cells(cells: list[str], mapping: dict[str, str], width: int) -> RowCheck:
     """The mapped cells of one file row, trimmed, with a warning where spaces were removed."""
     check = RowCheck(values={})
+    values = check.values
+    count = len(cells)
     for index, name in mapping.items():
         i = int(index)
-        raw = cells[i] if i < len(cells) else ""
-        value = " ".join(raw.split()) if name in ("first_name", "last_name") else raw.strip()
+        raw = cells[i] if i < count else ""
+        value = " ".join(raw.split()) if name in NAME_FIELDS else raw.strip()
         if value != raw and raw.strip():
             check.warn(name, "We removed spaces before or after this value")
-        check.values[name] = value
+        values[name] = value
     if len(cells) != width:
         where = "more" if len(cells) > width else "fewer"
         check.error(
@@ -200,7 +205,7 @@ def row_check(check: RowCheck, index: DistrictIndex, *, taken_in_file: set[str])
     lowercase usernames other rows of the file hold, so a generated one avoids them."""
     job = index.job
     values = check.values
-    for name in required_fields(job.kind, job.password_mode):
+    for name in index.required:
         if not values.get(name):
             check.error(name, f"Enter the {FIELDS_BY_NAME[name].label.lower()}")
     for name in ("first_name", "last_name"):
@@ -213,7 +218,7 @@ def row_check(check: RowCheck, index: DistrictIndex, *, taken_in_file: set[str])
         _check_year_group(check, index)
         _check_classrooms(check, index)
     sis_id = values.get("sis_id", "")
-    if SCIENTIFIC.match(sis_id):
+    if sis_id and SCIENTIFIC.match(sis_id):
         check.error(
             "sis_id",
             f"A spreadsheet rounded this id to {sis_id}: format the column as text, "
@@ -300,16 +305,18 @@ def _ordinal(year: YearGroup) -> int:
 def _check_classrooms(check: RowCheck, index: DistrictIndex) -> None:
     text = check.values.get("classrooms", "")
     ids = []
+    check.resolved["classroom_ids"] = ids
+    if not text:
+        return
     school_ids = check.resolved.get("school_ids", [])
+    classrooms = index.classrooms
     for name in filter(None, LIST_SPLIT.split(text)):
-        room = next(
-            (
-                index.classrooms[(sid, name.lower())]
-                for sid in school_ids
-                if (sid, name.lower()) in index.classrooms
-            ),
-            None,
-        )
+        key = name.lower()
+        room = None
+        for sid in school_ids:
+            room = classrooms.get((sid, key))
+            if room is not None:
+                break
         if room is None:
             where = " or ".join(index.schools_by_id[sid].name for sid in school_ids)
             check.error(
@@ -321,9 +328,8 @@ def _check_classrooms(check: RowCheck, index: DistrictIndex) -> None:
             check.error(
                 "classrooms", f"The class “{room.name}” is archived: remove it from this row"
             )
-        elif room.pk not in ids:
-            ids.append(room.pk)
-    check.resolved["classroom_ids"] = ids
+        elif room.id not in ids:
+            ids.append(room.id)
 
 
 def _label(row: tuple) -> str:
@@ -423,11 +429,14 @@ def _check_username(check: RowCheck, index: DistrictIndex, taken_in_file: set[st
         last_name=check.values.get("last_name", ""),
     )
     taken = index.usernames_taken
-    username = base
-    n = 2
+    # The sets only grow during a pass, so the search for a base goes on from the number
+    # it last gave: a common name's 300th row does not try the 299 before it again.
+    n = index.username_next.get(base, 2)
+    username = base if n == 2 else f"{base}{n - 1}"
     while username in taken or username in taken_in_file:
         username = f"{base}{n}"
         n += 1
+    index.username_next[base] = n
     check.resolved["username"] = username
     check.resolved["username_generated"] = True
 

@@ -13,7 +13,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts import audit
-from accounts.models import ActivationToken, GuardianLink, Source, Status, User, search_text_for
+from accounts.models import (
+    ActivationToken,
+    GuardianLink,
+    Source,
+    Status,
+    User,
+    account_search_text,
+)
 from bulkactions.importing import bulk
 from rostering.models import Entity, RosterRecord, SyncChange
 from rostering.oneroster import spec
@@ -278,7 +285,7 @@ class _Writer:
                 values["year_ordinal"] = year_ordinals.get(values["year_group_id"])
             if pk in current:
                 merged = {**current[pk], **values}
-                values["search_text"] = search_text_for(
+                values["search_text"] = account_search_text(
                     merged["first_name"],
                     merged["last_name"],
                     merged["username"],

@@ -65,6 +65,7 @@ def test_search_is_accent_and_case_insensitive_and_matches_substrings(admin_clie
         ("ngstr", "Ångström"),
         ("sis-77", "Smith"),
         ("BOB@X", "Smith"),
+        ("bob@x.org", "Smith"),
     ]:
         page = body(admin_client.get("/settings/students/", {"q": query}))
         assert found in page, query
@@ -731,6 +732,23 @@ def test_search_pages_are_the_same_however_the_rows_are_found(
             )
         )
     assert len(pages[0]) == 5 and pages[0] == pages[1]
+
+
+def test_address_searches_match_the_email_not_a_shared_domain(admin_client, school):
+    student_in(school, first_name="Ana", last_name="Lopez", email="ana.lopez@north.example")
+    student_in(school, first_name="Ana", last_name="Lopez", email="ana.lopez@south.example")
+    student_in(school, first_name="Bo", last_name="Stone", email="bo@north.example")
+    for query, found in [
+        ("ana.lopez@north.example", ["ana.lopez@north.example"]),
+        ("ANA.LOPEZ@SOUTH", ["ana.lopez@south.example"]),
+        ("@north.example", ["ana.lopez@north.example", "bo@north.example"]),
+        ("lopez@", ["ana.lopez@north.example", "ana.lopez@south.example"]),
+        ("bo@south.example", []),
+        ("north.example", []),  # the domain alone is not searched: every account has it
+    ]:
+        page = body(admin_client.get("/settings/students/", {"q": query}))
+        rows = page.split("<tbody", 1)[1] if "<tbody" in page else ""
+        assert sorted(set(re.findall(r"[\w.]+@\w+\.example", rows))) == found, query
 
 
 def test_short_searches_match_word_starts(admin_client, school):
