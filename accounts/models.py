@@ -128,7 +128,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     password_mode = models.CharField(
         max_length=10, choices=PasswordMode.choices, default=PasswordMode.SELF
     )
-    schools = models.ManyToManyField(School, blank=True, related_name="members")
+    # No foreign key constraints in the database on the membership table (Django still
+    # deletes a user's or a school's memberships with them): imports and rostering write
+    # memberships by the hundred thousand with their new accounts, and each check locked
+    # that new account again, a WAL record per membership.
+    schools = models.ManyToManyField(
+        School, blank=True, related_name="members", db_constraint=False
+    )
     # No index of its own either: the year group filter's index below starts with the
     # district, and deleting a year group (rare) may scan.
     year_group = models.ForeignKey(

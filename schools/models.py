@@ -172,13 +172,18 @@ class Classroom(models.Model):
 class Enrollment(models.Model):
     # Imports and rostering write these by the hundred thousand: no index of their own on
     # the district (only a district's deletion asks for all its rows) or the classroom
-    # (the unique constraint below starts with it).
-    district = models.ForeignKey(District, on_delete=models.CASCADE, db_index=False)
+    # (the unique constraint below starts with it). No foreign key constraint in the
+    # database on the district (the classroom's own says it) or the student: the student
+    # is written in the same statement, and each check locked that new account again, a
+    # WAL record per enrolment. Django still cascades on delete (on_delete).
+    district = models.ForeignKey(
+        District, on_delete=models.CASCADE, db_index=False, db_constraint=False
+    )
     classroom = models.ForeignKey(
         Classroom, on_delete=models.CASCADE, related_name="enrollments", db_index=False
     )
     student = models.ForeignKey(
-        "accounts.User", on_delete=models.CASCADE, related_name="enrollments"
+        "accounts.User", on_delete=models.CASCADE, related_name="enrollments", db_constraint=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -4,10 +4,7 @@ a membership, 100,000 of them in an import. Plain SQL: the table is auto-created
 
 from django.db import migrations
 
-INDEXES = {
-    "accounts_user_schools_user_id_b39e1580": "user_id",
-    "accounts_user_schools_school_id_30a95d20": "school_id",
-}
+from accounts.migrations._membership_indexes import SINGLE
 
 
 class Migration(migrations.Migration):
@@ -18,5 +15,5 @@ class Migration(migrations.Migration):
             f"DROP INDEX IF EXISTS {name}",
             f"CREATE INDEX IF NOT EXISTS {name} ON accounts_user_schools ({column})",
         )
-        for name, column in INDEXES.items()
+        for name, column in SINGLE.items()
     ]
