@@ -5,8 +5,7 @@ planning; COPY streams them. Ids that later rows need (a new user's school links
 enrolments and audit events) are taken from the table's sequence first.
 """
 
-import json
-
+import orjson
 from django.db import connection, models
 from django.db.models.lookups import In
 
@@ -108,32 +107,11 @@ def insert_values(model, names: list[str], rows) -> None:
     _copy(model, fields, rows)
 
 
-_SCALARS = (str, int, type(None))
-_ENCODED: dict = {}
-
-
 def _json(value) -> str:
-    """A JSON column's text for COPY, which the server parses as it does a Jsonb's: the C
-    encoder straight, without psycopg's per-value adapter lookup. The one- and two-key dicts
-    of plain values that bulk writes repeat by the thousand ({"status": "active"}, a year
-    group before and after) are encoded once."""
-    if type(value) is not dict or len(value) > 2:
-        return json.dumps(value)
-    if not value:
-        return "{}"
-    key = []
-    for name, item in value.items():
-        kind = type(item)
-        if kind not in _SCALARS:  # bool is not int here: True must not read as 1
-            return json.dumps(value)
-        key += (name, kind, item)
-    key = tuple(key)
-    text = _ENCODED.get(key)
-    if text is None:
-        if len(_ENCODED) >= 4096:
-            _ENCODED.clear()
-        text = _ENCODED[key] = json.dumps(value)
-    return text
+    """A JSON column's text for COPY, which the server parses as it does a Jsonb's: orjson,
+    about ten times faster than json.dumps (a tenth of validating 100,000 rows). Its text
+    has no spaces and writes non-ASCII as is; the server stores the same value."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 class AnyOf(models.Lookup):
@@ -313,16 +291,22 @@ def rows_mark(row_model, pairs: list[tuple[int, int | None]], outcome: str) -> N
         )
 
 
-def analyze(model, names: list[str] | None = None) -> None:
+def analyze(model, names: list[str] | None = None, *, sample: int | None = None) -> None:
     """Fresh planner statistics after loading a large table (autovacuum may lag behind);
-    of the `names` fields only, if given (statistics of large JSON columns cost most)."""
-    if is_postgres():
-        quote = connection.ops.quote_name
-        columns = ""
-        if names:
-            columns = f" ({', '.join(quote(model._meta.get_field(n).column) for n in names)})"
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {quote(model._meta.db_table)}{columns}")
+    of the `names` fields only, if given (statistics of large JSON columns cost most);
+    from a smaller sample (`sample` x 300 rows, not 30,000) where rough figures do."""
+    if not is_postgres():
+        return
+    from django.db import transaction
+
+    quote = connection.ops.quote_name
+    columns = ""
+    if names:
+        columns = f" ({', '.join(quote(model._meta.get_field(n).column) for n in names)})"
+    with transaction.atomic(), connection.cursor() as cursor:
+        if sample:
+            cursor.execute(f"SET LOCAL default_statistics_target = {int(sample)}")
+        cursor.execute(f"ANALYZE {quote(model._meta.db_table)}{columns}")
 
 
 def batches_split(ids: list, size: int) -> list[list]:
@@ -386,6 +370,11 @@ class WriteBehind:
     submit, or on leaving the block)."""
 
     DEPTH = 2  # batches waiting at most: memory stays bounded if the server falls behind
+    # The writer mostly waits on the server, the caller mostly computes. Each time the
+    # writer comes back from a socket it waits for the caller to hand over the GIL, after
+    # sys.getswitchinterval() (5 ms): dozens of times per batch, which made the writer the
+    # slower of the two. Handed over after 0.5 ms instead, while the block lasts.
+    SWITCH_INTERVAL = 0.0005
 
     def __init__(self, district):
         from django.conf import settings
@@ -397,8 +386,11 @@ class WriteBehind:
     def __enter__(self):
         if self.threaded:
             import queue
+            import sys
             import threading
 
+            self.switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(self.SWITCH_INTERVAL)
             self.queue = queue.Queue(maxsize=self.DEPTH)
             self.thread = threading.Thread(target=self._run, name="write-behind", daemon=True)
             self.thread.start()
@@ -430,8 +422,11 @@ class WriteBehind:
     def __exit__(self, exc_type, exc, traceback) -> None:
         if not self.threaded:
             return
+        import sys
+
         self.queue.put(None)
         self.thread.join()
+        sys.setswitchinterval(self.switch_interval)
         if self.error is not None and exc_type is None:
             raise self.error
 

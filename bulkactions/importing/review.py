@@ -81,8 +81,9 @@ def job_validate(job: ImportJob, run_token: str, *, on_progress=None) -> None:
                 batch = []
         write(partial(_store, job, run_token, batch, done, None, total))
         done += len(batch)
-    # The rows just loaded are what the next queries plan over (the columns they filter on).
-    bulk.analyze(ImportRow, ROW_FILTERS)
+    # The rows just loaded are what the next queries plan over: the columns they filter on,
+    # from 3,000 rows (the plans only need to know the job's rows are many; 0.03 s, not 0.4).
+    bulk.analyze(ImportRow, ROW_FILTERS, sample=10)
     _mark_clashes(job, clashes)
     done_fields = {"status": ImportStatus.REVIEW}
     if job.sets_passwords:

@@ -8,6 +8,7 @@ Every problem is collected; nothing stops at the first.
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -47,6 +48,7 @@ STAFF_ROLE_WORDS = {
     "districtadministrator": Role.DISTRICT_ADMIN,
 }
 IDENTITY_LABELS = {"email": "email address", "username": "username", "sis_id": "SIS id"}
+IDENTITIES = ("sis_id", "email", "username")  # the order an update matches by
 USER_FIELDS = (
     "id",
     "role",
@@ -103,6 +105,7 @@ class DistrictIndex:
         self.job = job
         self.district = district
         self.required = required_fields(job.kind, job.password_mode)
+        self.sets_passwords = job.sets_passwords
         schools = list(School.objects.filter(district=district))
         self.schools_by_id = {s.pk: s for s in schools}
         self.schools: dict[str, School] = {}
@@ -228,7 +231,7 @@ def row_check(check: RowCheck, index: DistrictIndex, *, taken_in_file: set[str])
         check.error("sis_id", "Enter at most 255 characters")
     _check_existing(check, index)
     _check_username(check, index, taken_in_file)
-    if job.sets_passwords:
+    if index.sets_passwords:
         _check_password(check, index)
     _check_reach(check, index)
     return check
@@ -267,10 +270,10 @@ def _check_schools(check: RowCheck, index: DistrictIndex) -> None:
                 f"There is no school called “{name}” in this district: use a name or code "
                 "from the list on the import page",
             )
-        elif school.pk not in ids:
-            ids.append(school.pk)
+        elif school.id not in ids:
+            ids.append(school.id)
     if not text and index.only_school is not None:
-        ids = [index.only_school.pk]
+        ids = [index.only_school.id]
     if not ids and not check.errors.get("schools"):
         role = check.resolved.get("role")
         if role in (Role.STUDENT, Role.SCHOOL_ADMIN):
@@ -286,7 +289,7 @@ def _check_year_group(check: RowCheck, index: DistrictIndex) -> None:
     if year is None:
         year = index.year_groups.get(header_key(re.sub(r"(?i)^(year|grade|yr|y|g)\s*", "", text)))
     if year is not None:
-        check.resolved["year_group_id"] = year.pk
+        check.resolved["year_group_id"] = year.id
     elif DATE_LIKE.match(text):
         check.error(
             "year_group",
@@ -341,12 +344,14 @@ def _check_existing(check: RowCheck, index: DistrictIndex) -> None:
     names the account it updates (SIS id, then email, then username) and must not clash
     with any other account."""
     job = index.job
-    found = {
-        name: index.by_identity[name].get(check.values.get(name, "").lower())
-        for name in ("sis_id", "email", "username")
-        if check.values.get(name)
-    }
-    found = {name: row for name, row in found.items() if row is not None}
+    values, by_identity = check.values, index.by_identity
+    found = {}
+    for name in IDENTITIES:
+        text = values.get(name)
+        if text:
+            row = by_identity[name].get(text.lower())
+            if row is not None:
+                found[name] = row
     if not found:
         return
     if job.mode == ImportMode.CREATE:
@@ -423,10 +428,10 @@ def _check_username(check: RowCheck, index: DistrictIndex, taken_in_file: set[st
         return  # an update keeps the account's username unless the file gives one
     if not (check.values.get("first_name") or check.values.get("last_name")):
         return
-    base = username_base(
-        pattern=index.district.username_pattern,
-        first_name=check.values.get("first_name", ""),
-        last_name=check.values.get("last_name", ""),
+    base = _username_base(
+        index.district.username_pattern,
+        check.values.get("first_name", ""),
+        check.values.get("last_name", ""),
     )
     taken = index.usernames_taken
     # The sets only grow during a pass, so the search for a base goes on from the number
@@ -439,6 +444,11 @@ def _check_username(check: RowCheck, index: DistrictIndex, taken_in_file: set[st
     index.username_next[base] = n
     check.resolved["username"] = username
     check.resolved["username_generated"] = True
+
+
+@lru_cache(maxsize=16384)  # a district's common names repeat thousands of times in a file
+def _username_base(pattern: str, first_name: str, last_name: str) -> str:
+    return username_base(pattern=pattern, first_name=first_name, last_name=last_name)
 
 
 def _check_password(check: RowCheck, index: DistrictIndex) -> None:
