@@ -16,13 +16,25 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def ids_allocate(model, count: int) -> list[int]:
+_SEQUENCES: dict[str, str] = {}
+
+
+def sequence_of(model) -> str:
+    """The name of the sequence behind the model's primary key. Looked up once: in a
+    statement, pg_get_serial_sequence() is looked up again for every row."""
     table = model._meta.db_table
-    column = model._meta.pk.column
+    if table not in _SEQUENCES:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, model._meta.pk.column])
+            _SEQUENCES[table] = cursor.fetchone()[0]
+    return _SEQUENCES[table]
+
+
+def ids_allocate(model, count: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, column, count],
+            "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+            [sequence_of(model), count],
         )
         return [row[0] for row in cursor.fetchall()]
 

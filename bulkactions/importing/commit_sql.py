@@ -13,7 +13,7 @@ from functools import cache
 from django.db import connection
 
 from accounts.models import Role, Status, User, account_search_text_sql
-from bulkactions.importing.bulk import Maker
+from bulkactions.importing.bulk import Maker, sequence_of
 from bulkactions.models import ImportRow
 from schools.models import Classroom, Enrollment, School, YearGroup
 
@@ -59,7 +59,7 @@ def _statement() -> str:
     links = User.schools.through._meta
     return f"""
 WITH r AS MATERIALIZED (
-    SELECT nextval(pg_get_serial_sequence('{user_table}', 'id')) AS uid, rows.*
+    SELECT nextval('{sequence_of(User)}'::regclass) AS uid, rows.*
     FROM (
         SELECT ir.id AS row_id, ir.password_hash, ir.password_hash <> '' AS hashed,
             coalesce(ir.resolved ->> 'role', '{Role.STUDENT}') AS role,

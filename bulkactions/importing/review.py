@@ -27,7 +27,7 @@ from bulkactions.models import ImportJob, ImportRow, ImportStatus, RowStatus
 from bulkactions.secrets import secret_open
 
 log = logging.getLogger(__name__)
-BATCH = 2000
+BATCH = 5000  # rows per stored batch: fewer round trips and commits, bounded memory
 KEY_FIELDS = {"email": "email_key", "username": "username_key", "sis_id": "sis_key"}
 DUPLICATE_SUFFIX = duplicate_message("email", [1]).rsplit(":", 1)[1]
 
