@@ -95,3 +95,40 @@ def test_rows_update_sets_only_rows_still_matching(district):
     names = dict(User.objects.filter(pk__in=[p.pk for p in people]).values_list("pk", "last_name"))
     assert names[people[0].pk] == names[people[2].pk] == "Changed"
     assert names[people[1].pk] != "Changed"
+
+
+def test_write_behind_runs_calls_in_order_and_raises_the_first_error(settings, monkeypatch):
+    import sys
+
+    settings.BULK_WRITE_THREADS = 2
+    monkeypatch.setattr(bulk, "is_postgres", lambda: True)
+    interval = sys.getswitchinterval()
+    done = []
+
+    def fail():
+        raise ValueError("the server refused batch 3")
+
+    with pytest.raises(ValueError, match="batch 3"):
+        with bulk.WriteBehind(district=None) as write:
+            for n in (1, 2):
+                write(lambda n=n: done.append(n))
+            write(fail)
+            for n in (4, 5):  # refused at a submit, or skipped by the thread
+                write(lambda n=n: done.append(n))
+    assert done == [1, 2]
+    assert sys.getswitchinterval() == interval  # given back
+
+    with bulk.WriteBehind(district=None) as write:
+        for n in range(20):
+            write(lambda n=n: done.append(n))
+    assert done[2:] == list(range(20))
+
+
+def test_write_behind_runs_inline_with_one_connection(settings):
+    import threading
+
+    settings.BULK_WRITE_THREADS = 1
+    threads = []
+    with bulk.WriteBehind(district=None) as write:
+        write(lambda: threads.append(threading.current_thread()))
+    assert threads == [threading.current_thread()]

@@ -84,9 +84,10 @@ def test_a_stalled_validation_is_resumed_and_completes(
 def test_batches_written_on_two_connections_create_each_account_once(
     celery_worker, district, district_admin, years, school, monkeypatch
 ):
-    from bulkactions.importing import commit
+    from bulkactions.importing import commit, review
 
     monkeypatch.setattr(commit, "BATCH", 7)  # 60 rows: 9 batches over 2 connections
+    monkeypatch.setattr(review, "BATCH", 7)  # and 9 stored by the write-behind thread
     text = "First name,Last name,Email,Year,School\n" + "".join(
         f"Many{n},Batches,many{n}@alpha.example,Year 7,Alpha High\n" for n in range(60)
     )
@@ -99,6 +100,10 @@ def test_batches_written_on_two_connections_create_each_account_once(
             data=text.encode(),
         )
     assert wait_for(lambda: _status(job, ImportStatus.REVIEW), seconds=60), "not validated"
+    job.refresh_from_db()
+    assert (job.total_rows, job.processed_rows, job.valid_rows) == (60, 60, 60)
+    stored = list(job.rows.order_by("number").values_list("number", "values__first_name"))
+    assert stored == [(n + 2, f"Many{n}") for n in range(60)]
     with scope(district=district):
         services.import_commit(job=job, actor=district_admin)
     assert wait_for(lambda: _status(job, ImportStatus.DONE), seconds=90), "not created"
