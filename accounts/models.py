@@ -74,7 +74,11 @@ def search_text_sql(*parts: str) -> str:
     accounts written by SQL (imports): NFKD, every non-ASCII character dropped, lowercased,
     runs of what Python's split() takes for whitespace made one space."""
     joined = f"concat_ws(' ', {', '.join(f'nullif({part}, {chr(39) * 2})' for part in parts)})"
-    ascii_only = rf"regexp_replace(normalize({joined}, NFKD), '[^\u0001-\u007f]', '', 'g')"
+    # Text that is ASCII already (one byte per character) skips NFKD and the regex.
+    folded = rf"regexp_replace(normalize({joined}, NFKD), '[^\u0001-\u007f]', '', 'g')"
+    ascii_only = (
+        f"CASE WHEN octet_length({joined}) = char_length({joined}) THEN {joined} ELSE {folded} END"
+    )
     spaces = r"'[ \t\n\u000b\f\r\u001c-\u001f]+'"
     return f"btrim(regexp_replace(lower({ascii_only}), {spaces}, ' ', 'g'), ' ')"
 

@@ -57,6 +57,7 @@ def _statement() -> str:
     names = ", ".join(_q(f.column) for f in columns)
     values = ", ".join(_ROW_COLUMNS.get(f.attname, f"%(c_{f.attname})s") for f in columns)
     links = User.schools.through._meta
+    schools = _q(School._meta.db_table)
     return f"""
 WITH r AS MATERIALIZED (
     SELECT nextval('{sequence_of(User)}'::regclass) AS uid, rows.*
@@ -70,19 +71,31 @@ WITH r AS MATERIALIZED (
             coalesce(ir."values" ->> 'sis_id', '') AS sis_id,
             yg.id AS year_group_id, yg.ordinal AS year_ordinal, yg.name AS year_name,
             coalesce(ir.resolved -> 'classroom_ids', '[]') AS classroom_ids,
-            coalesce(schools.ids, '{{}}') AS school_ids,
-            coalesce(schools.names, '{{}}') AS school_names
+            -- Most rows name one school: a join finds it; only the others run a query each.
+            CASE WHEN one.id IS NOT NULL THEN ARRAY[one.id]
+                WHEN jsonb_array_length(ir.resolved -> 'school_ids') > 1 THEN ARRAY(
+                    SELECT school.id FROM {schools} school
+                    WHERE school.district_id = %(district)s AND school.id IN (
+                        SELECT value::bigint
+                        FROM jsonb_array_elements_text(ir.resolved -> 'school_ids')
+                    )
+                )
+                ELSE '{{}}'::bigint[] END AS school_ids,
+            CASE WHEN one.id IS NOT NULL THEN ARRAY[one.name]
+                WHEN jsonb_array_length(ir.resolved -> 'school_ids') > 1 THEN ARRAY(
+                    SELECT school.name FROM {schools} school
+                    WHERE school.district_id = %(district)s AND school.id IN (
+                        SELECT value::bigint
+                        FROM jsonb_array_elements_text(ir.resolved -> 'school_ids')
+                    )
+                    ORDER BY school.name COLLATE "C"  -- code point order, as Python's sorted()
+                )
+                ELSE '{{}}'::varchar[] END AS school_names
         FROM {_q(ImportRow._meta.db_table)} ir
-        LEFT JOIN LATERAL (
-            SELECT array_agg(school.id) AS ids,
-                -- code point order, as Python's sorted()
-                array_agg(school.name ORDER BY school.name COLLATE "C") AS names
-            FROM {_q(School._meta.db_table)} school
-            WHERE school.district_id = %(district)s AND school.id IN (
-                SELECT value::bigint
-                FROM jsonb_array_elements_text(coalesce(ir.resolved -> 'school_ids', '[]'))
-            )
-        ) schools ON true
+        LEFT JOIN {schools} one
+            ON jsonb_array_length(ir.resolved -> 'school_ids') = 1
+            AND one.id = (ir.resolved -> 'school_ids' ->> 0)::bigint
+            AND one.district_id = %(district)s
         LEFT JOIN {_q(YearGroup._meta.db_table)} yg
             ON yg.id = (ir.resolved ->> 'year_group_id')::bigint
             AND yg.district_id = %(district)s

@@ -125,11 +125,18 @@ def _assert_every_row_created(job):
         ("Ana", "Lee", "ana", "a@b@c.example", ""),  # the domain is what follows the last @
         ("Ana", "Lee", "ana", "ana.lee@", ""),
         ("Ana", "Lee", "ana", "no-domain", ""),
+        ("Ana", "Lee  Smith", "ana", "", "s\t1\x1c2 "),  # ASCII, with odd whitespace
+        ("  Bo", "Li", "", "", ""),
     ],
 )
 def test_search_text_in_sql_is_account_search_text(db, parts):
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {account_search_text_sql(*(['%s'] * 5))}", list(parts))  # noqa: S608
+        cursor.execute(
+            f"SELECT {account_search_text_sql('a', 'b', 'c', 'd', 'e')} "  # noqa: S608
+            "FROM (SELECT %s::text AS a, %s::text AS b, %s::text AS c, %s::text AS d, "
+            "%s::text AS e) AS parts",
+            list(parts),
+        )
         (text,) = cursor.fetchone()
     assert text == account_search_text(*parts)
 
