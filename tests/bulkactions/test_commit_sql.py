@@ -162,3 +162,37 @@ def test_an_account_made_while_the_batches_run_fails_only_its_row(
     created = User.objects.filter(district=district, email__in=["p0@alpha.example"])
     assert created.count() == 1
     assert AuditEvent.objects.filter(action="accounts.user.created").count() == 3
+
+
+def test_ids_of_another_district_in_a_stored_row_link_nothing(
+    run_import, commit, district, other_district
+):
+    """The statement joins schools, classes and year groups within the job's district
+    only: a row whose stored ids were changed to another district's gets none of them."""
+    from schools.models import Classroom, School, YearGroup
+    from tests.factories import SchoolFactory, YearGroupFactory
+
+    foreign_school = SchoolFactory(district=other_district, name="Bravo High")
+    foreign_year = YearGroupFactory(district=other_district, ordinal=7, name="Bravo Year 7")
+    foreign_class = ClassroomFactory(district=other_district, school=foreign_school, name="B7")
+    job = run_import(
+        "First name,Last name,Email,Year,School\nAna,Lee,ana@alpha.example,Year 7,Alpha High\n"
+    )
+    row = job.rows.get()
+    row.resolved.update(
+        school_ids=[foreign_school.pk],
+        classroom_ids=[foreign_class.pk],
+        year_group_id=foreign_year.pk,
+    )
+    row.save(update_fields=["resolved"])
+
+    job = commit(job)
+
+    user = User.objects.get(district=district, email="ana@alpha.example")
+    assert job.created_count == 1
+    assert (user.year_group_id, user.school_names) == (None, "")
+    assert not user.schools.exists()
+    assert not Enrollment.objects.filter(student=user).exists()
+    assert School.objects.filter(district=other_district).get().members.count() == 0
+    assert Classroom.objects.get(pk=foreign_class.pk).enrollments.count() == 0
+    assert YearGroup.objects.get(pk=foreign_year.pk).user_set.count() == 0
