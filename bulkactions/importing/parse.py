@@ -110,7 +110,7 @@ def _sniff_delimiter(text: str) -> str:
     best, best_columns = ",", 1
     for delimiter in DELIMITERS:
         lines = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
-        lines = [line for line in lines if any(cell.strip() for cell in line)]
+        lines = [line for line in lines if _has_value(line)]
         if not lines:
             continue
         columns = len(lines[0])
@@ -126,7 +126,7 @@ def _csv_read(text: str, encoding: str) -> Table:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = None
     for line in reader:
-        if any(cell.strip() for cell in line):
+        if _has_value(line):
             header = line
             break
     if header is None:
@@ -138,7 +138,8 @@ def _csv_read(text: str, encoding: str) -> Table:
         try:
             for line in reader:
                 number += 1
-                if any(cell.strip() for cell in line):
+                # Most rows start with a value: that decides it without a loop over cells.
+                if line and (line[0].strip() or _has_value(line)):
                     yield number, line
         except csv.Error as error:
             raise FileRejected(
@@ -153,6 +154,10 @@ def _csv_read(text: str, encoding: str) -> Table:
         delimiter=delimiter,
         rows=rows(),
     )
+
+
+def _has_value(cells: list[str]) -> bool:
+    return any(cell.strip() for cell in cells)
 
 
 def _cell_text(value) -> str:
@@ -204,7 +209,7 @@ def _xlsx_read(data: bytes) -> Table:
             cells = [_cell_text(value) for value in line]
             while len(cells) > len(header) and not cells[-1].strip():
                 cells.pop()  # a sheet's used range is often wider than its table
-            if any(cell.strip() for cell in cells):
+            if _has_value(cells):
                 yield current, cells + [""] * (len(header) - len(cells))
         book.close()
 

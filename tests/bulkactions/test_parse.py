@@ -99,12 +99,14 @@ def test_blank_lines_are_skipped_but_row_numbers_follow_the_file(run_import):
         "Sam,Okafor,sam@alpha.example,Year 7,Alpha High\n"
         "\n"
         ",,,,\n"
+        "  , \t ,,,\n"
         "Lia,Chen,lia@alpha.example,Year 8,Alpha High\n\n"
+        " ,Ng,ng@alpha.example,Year 8,Alpha High\n"
     )
     job = run_import(text)
 
-    assert job.total_rows == 2
-    assert _names(job) == [(3, "Sam", "Okafor"), (6, "Lia", "Chen")]
+    assert job.total_rows == 3
+    assert _names(job) == [(3, "Sam", "Okafor"), (7, "Lia", "Chen"), (9, "", "Ng")]
 
 
 def _xlsx(*sheets) -> bytes:
