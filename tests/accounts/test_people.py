@@ -749,6 +749,7 @@ def test_address_searches_match_the_email_not_a_shared_domain(admin_client, scho
         page = body(admin_client.get("/settings/students/", {"q": query}))
         rows = page.split("<tbody", 1)[1] if "<tbody" in page else ""
         assert sorted(set(re.findall(r"[\w.]+@\w+\.example", rows))) == found, query
+    assert "To find an email domain, start with @" in page  # the search box says how
 
 
 def test_short_searches_match_word_starts(admin_client, school):
