@@ -34,6 +34,19 @@ def students(district):
     return User.objects.filter(district=district, role=Role.STUDENT)
 
 
+def _to_year8(district, actor, year8):
+    """Every student of the district to Year 8, started but not yet run (no task queued)."""
+    return services.bulk_action_start(
+        district=district,
+        actor=actor,
+        kind="students",
+        action="year_group",
+        params={"year_group": year8.pk},
+        users=students(district),
+        enqueue=False,
+    )
+
+
 def run(django_capture_on_commit_callbacks, **kwargs):
     with django_capture_on_commit_callbacks(execute=True):
         action = services.bulk_action_start(**kwargs)
@@ -105,15 +118,7 @@ def test_deactivate_ends_sessions_and_undo_restores_all_but_the_changed_since(
 def test_a_second_run_of_the_same_action_changes_nothing_twice(
     district, district_admin, pupils, year8
 ):
-    action = services.bulk_action_start(
-        district=district,
-        actor=district_admin,
-        kind="students",
-        action="year_group",
-        params={"year_group": year8.pk},
-        users=students(district),
-        enqueue=False,
-    )
+    action = _to_year8(district, district_admin, year8)
     services.bulk_action_run(action, action.run_token)
     BulkAction.objects.filter(pk=action.pk).update(status=BulkActionStatus.RUNNING)
     services.bulk_action_run(action, action.run_token)
@@ -220,15 +225,7 @@ def test_a_queued_action_whose_worker_died_is_resumed_and_finishes_once(
 
     from bulkactions.tasks import resume_stalled_bulk_actions
 
-    action = services.bulk_action_start(
-        district=district,
-        actor=district_admin,
-        kind="students",
-        action="year_group",
-        params={"year_group": year8.pk},
-        users=students(district),
-        enqueue=False,
-    )
+    action = _to_year8(district, district_admin, year8)
     BulkAction.objects.filter(pk=action.pk).update(
         heartbeat_at=timezone.now() - timedelta(minutes=settings.IMPORT_STALL_MINUTES + 1)
     )
@@ -252,15 +249,7 @@ def test_a_worker_killed_mid_run_leaves_exact_results_and_the_resume_finishes_on
 
     for n in range(5):
         UserFactory(district=district, role=Role.STUDENT, year_group=year7, username=f"m{n}")
-    action = services.bulk_action_start(
-        district=district,
-        actor=district_admin,
-        kind="students",
-        action="year_group",
-        params={"year_group": year8.pk},
-        users=students(district),
-        enqueue=False,
-    )
+    action = _to_year8(district, district_admin, year8)
     monkeypatch.setattr(runner, "BATCH", 2)
     real_batch, calls = runner._batch, []
 
@@ -297,15 +286,7 @@ def test_a_batch_whose_items_another_run_wrote_meanwhile_is_undone_whole(
 
     from bulkactions.operations import run as runner
 
-    action = services.bulk_action_start(
-        district=district,
-        actor=district_admin,
-        kind="students",
-        action="year_group",
-        params={"year_group": year8.pk},
-        users=students(district),
-        enqueue=False,
-    )
+    action = _to_year8(district, district_admin, year8)
     stale = runner._Item.pending(action)  # what the second copy read
     assert len(stale) == 6
     services.bulk_action_run(action, action.run_token)  # the first copy, to the end
